@@ -1,0 +1,156 @@
+"""Language adapters (the files in `kernels/`) and kernelspec lookup.
+
+An adapter says which fence names select a language, which kernelspecs run it, how its
+option comments start, how its dependencies are found, and the code that saves, loads and
+deletes named values inside its kernel. Kernelspecs are found on Jupyter's data path
+without importing jupyter_client, so a fully cached render stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import DocumentError, KernelNotFoundError
+
+
+@dataclass(frozen=True, slots=True)
+class Adapter:
+    """One language's adapter, read from `kernels/<language>.yaml`."""
+
+    language: str
+    display_name: str
+    fences: tuple[str, ...]
+    kernelspecs: tuple[str, ...]
+    install_hint: str
+    pygments_lexer: str
+    comment_prefixes: tuple[str, ...]
+    analysis: str
+    """`python` (static analysis) or `chain` (each block follows the previous one)."""
+    transport: str
+    late_output_grace: float
+    templates: Mapping[str, str]
+    """setup, save, load, assign, delete, inline: code in the kernel's language."""
+    save_in_request: bool
+
+    def template(self, name: str, **values: str) -> str:
+        return self.templates[name].format(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class KernelSpec:
+    """An installed kernelspec: what the cache key records about the environment."""
+
+    name: str
+    argv: tuple[str, ...]
+    language: str
+    directory: Path | None
+
+
+def kernels_root() -> Path:
+    """`noteflow/kernels` in a wheel install, else the repository's top-level `kernels/`."""
+    installed = Path(__file__).parent / "kernels"
+    return installed if installed.is_dir() else Path(__file__).parent.parent / "kernels"
+
+
+@functools.cache
+def load_adapters() -> dict[str, Adapter]:
+    """Every adapter by language name."""
+    adapters = {}
+    for path in sorted(kernels_root().glob("*.yaml")):
+        adapter = _read_adapter(path)
+        adapters[adapter.language] = adapter
+    return adapters
+
+
+def _read_adapter(path: Path) -> Adapter:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    templates = {k: data[k] for k in ("setup", "save", "load", "assign", "delete", "inline") if k in data}
+    return Adapter(
+        language=data["language"],
+        display_name=data.get("display_name", data["language"]),
+        fences=tuple(data["fences"]),
+        kernelspecs=tuple(data["kernelspecs"]),
+        install_hint=data.get("install_hint", ""),
+        pygments_lexer=data.get("pygments_lexer", data["language"]),
+        comment_prefixes=tuple(data.get("comment_prefixes", ["#|"])),
+        analysis=data.get("analysis", "chain"),
+        transport=data.get("transport", "ipc"),
+        late_output_grace=float(data.get("late_output_grace", 0)),
+        templates=templates,
+        save_in_request=bool(data.get("save_in_request", False)),
+    )
+
+
+@functools.cache
+def fence_languages() -> dict[str, str]:
+    """Fence name (lowercase) -> language."""
+    return {fence.lower(): a.language for a in load_adapters().values() for fence in a.fences}
+
+
+def adapter_for_fence(name: str) -> Adapter | None:
+    language = fence_languages().get(name.lower())
+    return load_adapters()[language] if language else None
+
+
+@functools.cache
+def _kernel_dirs() -> tuple[Path, ...]:
+    from jupyter_core.paths import jupyter_path
+
+    return tuple(Path(p) for p in jupyter_path("kernels"))
+
+
+@functools.cache
+def find_kernelspec(name: str) -> KernelSpec | None:
+    """The kernelspec called `name` on Jupyter's path, or None."""
+    for folder in _kernel_dirs():
+        spec_file = folder / name / "kernel.json"
+        if spec_file.is_file():
+            try:
+                data = json.loads(spec_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            return KernelSpec(name, tuple(data.get("argv", ())), data.get("language", ""), spec_file.parent)
+    if name == "python3":
+        return _native_python_spec()
+    return None
+
+
+def _native_python_spec() -> KernelSpec | None:
+    """ipykernel's built-in spec, which jupyter_client offers even when none is installed."""
+    try:
+        from ipykernel.kernelspec import get_kernel_dict
+    except ImportError:
+        return None
+    data = get_kernel_dict()
+    return KernelSpec("python3", tuple(data["argv"]), "python", None)
+
+
+def resolve_kernelspec(adapter: Adapter, requested: str | None, *, path: str, line: int) -> KernelSpec:
+    """The kernelspec a block of this language runs in, or a clear error with the install hint."""
+    candidates = (requested,) if requested else adapter.kernelspecs
+    for name in candidates:
+        spec = find_kernelspec(name)
+        if spec is not None:
+            return spec
+    wanted = requested or " or ".join(adapter.kernelspecs)
+    raise KernelNotFoundError(
+        f"no Jupyter kernel '{wanted}' for {adapter.display_name} blocks is installed",
+        path=path,
+        line=line,
+        hint=f"install it with: {adapter.install_hint}" if adapter.install_hint else None,
+    )
+
+
+def language_for(name: str, *, path: str, line: int) -> Adapter:
+    adapter = adapter_for_fence(name)
+    if adapter is None:
+        known = ", ".join(sorted(fence_languages()))
+        raise DocumentError(f"unknown language or component '{name}'", path=path, line=line, hint=f"known: {known}")
+    return adapter

@@ -1,0 +1,270 @@
+"""Dataflow stage: a `Document` to a `Graph` of nodes that say what each block reads.
+
+Owns DESIGN §3. A Python block reads a name from the latest earlier block of its kernel
+that defines it (static analysis, `pyanalysis.py`); a block that cannot be analysed is a
+barrier: it reads everything before it and everything after it waits for it. Other
+languages chain to the previous block of their kernel unless they declare `uses:`.
+`uses:` may also name a block label (an order-only edge) or a parameter. The execution
+order is topological, ties broken by document order.
+"""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+import glob
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .adapters import load_adapters, resolve_kernelspec
+from .errors import GraphError
+from .model import Block, BlockId, Document, Graph, Input, Node
+from .pyanalysis import PythonAnalysis, analyze_python
+
+# Names IPython puts in the user namespace; a block never "reads" them from another block.
+KERNEL_PROVIDED = frozenset({"get_ipython", "exit", "quit", "In", "Out", "display"})
+BUILTIN_NAMES = frozenset(dir(builtins)) | KERNEL_PROVIDED
+
+
+def build_graph(document: Document, overrides: Mapping[str, Any] | None = None) -> Graph:
+    """Resolve every block's inputs; raises GraphError for unknown names and cycles."""
+    params = resolve_params(document, overrides or {})
+    builder = _Builder(document, params)
+    nodes = [builder.add(block) for block in document.blocks]
+    return Graph(document=document, nodes=tuple(topological_order(nodes, str(document.path))), params=params)
+
+
+def resolve_params(document: Document, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    declared = document.front_matter.get("params") or {}
+    if not isinstance(declared, dict):
+        raise GraphError("front matter `params` must be a mapping of name: default", path=str(document.path), line=1)
+    for name in overrides:
+        if name not in declared:
+            raise GraphError(
+                f"unknown parameter '{name}' given with -P",
+                path=str(document.path),
+                hint=_did_you_mean(name, declared) or "declare it under `params:` in the front matter",
+            )
+    return {**declared, **overrides}
+
+
+@dataclass
+class _KernelScope:
+    """Name resolution state of one kernel while walking the document in order."""
+
+    definers: dict[str, BlockId] = field(default_factory=dict)
+    barrier: BlockId | None = None
+    blocks: list[BlockId] = field(default_factory=list)
+    last: BlockId | None = None
+
+
+@dataclass
+class _Builder:
+    """Walks blocks in document order, resolving each block's reads against earlier ones."""
+
+    document: Document
+    params: dict[str, Any]
+    scopes: dict[str, _KernelScope] = field(default_factory=dict)
+    position: dict[BlockId, int] = field(default_factory=dict)
+    lazy: dict[BlockId, PythonAnalysis] = field(default_factory=dict)
+    exported_by: dict[str, list[BlockId]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.labels = {b.id for b in self.document.blocks}
+        self.all_exports = self._all_exports()
+
+    @property
+    def path(self) -> str:
+        return str(self.document.path)
+
+    def add(self, block: Block) -> Node:
+        self.position[block.id] = block.index
+        kernel = self._kernel(block)
+        scope = self.scopes.setdefault(kernel, _KernelScope())
+        if block.option("eval") is False:
+            return Node(block, kernel, (), frozenset(), (), frozenset())
+        if load_adapters()[block.language].analysis == "python":
+            node = self._python_node(block, kernel, scope)
+        else:
+            node = self._chained_node(block, kernel, scope)
+        for name in node.defines:
+            scope.definers[name] = block.id
+            self.exported_by.setdefault(name, []).append(block.id)
+        if node.snapshot:
+            scope.barrier = block.id
+        scope.blocks.append(block.id)
+        scope.last = block.id
+        return node
+
+    def _kernel(self, block: Block) -> str:
+        requested = block.option("kernel") or (self.document.front_matter.get("kernels") or {}).get(block.language)
+        adapter = load_adapters()[block.language]
+        return resolve_kernelspec(adapter, requested, path=self.path, line=block.line).name
+
+    def _python_node(self, block: Block, kernel: str, scope: _KernelScope) -> Node:
+        analysis = analyze_python(block.code)
+        if not analysis.analysable:
+            return self._barrier_node(block, kernel, scope, analysis)
+        self.lazy[block.id] = analysis
+        reads, defines = self._close_over_functions(analysis, scope)
+        inputs, unresolved = self._resolve(reads | set(self._uses(block)), scope, block)
+        after = self._label_edges(block) + ((scope.barrier,) if scope.barrier else ())
+        defines |= set(block.option("exports") or ())
+        return Node(block, kernel, inputs, frozenset(defines), after, unresolved, files=self._files(block))
+
+    def _close_over_functions(self, analysis: PythonAnalysis, scope: _KernelScope) -> tuple[set[str], set[str]]:
+        """Reading a function also reads the globals it reads and defines what it mutates."""
+        reads, defines = set(analysis.reads), set(analysis.defines)
+        pending, seen = list(reads), set()
+        while pending:
+            name = pending.pop()
+            producer = scope.definers.get(name)
+            if name in seen or producer is None or producer not in self.lazy:
+                continue
+            seen.add(name)
+            upstream = self.lazy[producer]
+            fresh = set(upstream.lazy_reads) - reads
+            reads |= fresh
+            defines |= upstream.lazy_defines
+            pending.extend(fresh)
+        return reads, defines
+
+    def _barrier_node(self, block: Block, kernel: str, scope: _KernelScope, analysis: PythonAnalysis) -> Node:
+        """A block that cannot be analysed reads everything and saves the whole namespace."""
+        reads = set(scope.definers) | set(analysis.reads) | set(self._uses(block))
+        inputs, unresolved = self._resolve(reads, scope, block)
+        after = tuple(scope.blocks) + self._label_edges(block)
+        return Node(block, kernel, inputs, frozenset(analysis.defines), after, unresolved, True, self._files(block))
+
+    def _chained_node(self, block: Block, kernel: str, scope: _KernelScope) -> Node:
+        uses = self._uses(block)
+        inputs, unresolved = self._resolve(set(uses), scope, block)
+        if unresolved:
+            self._unknown(sorted(unresolved)[0], block)
+        chain = () if uses or scope.last is None else (scope.last,)
+        defines = frozenset(block.option("exports") or ())
+        return Node(block, kernel, inputs, defines, chain + self._label_edges(block), frozenset(), files=self._files(block))
+
+    def _uses(self, block: Block) -> list[str]:
+        uses = [str(u) for u in block.option("uses") or ()]
+        for name in uses:
+            if name not in self.labels and name not in self.params and name not in self.all_exports:
+                self._unknown(name, block)
+        return [u for u in uses if u not in self.labels or u in self.all_exports]
+
+    def _label_edges(self, block: Block) -> tuple[BlockId, ...]:
+        uses = [str(u) for u in block.option("uses") or ()]
+        return tuple(BlockId(u) for u in uses if u in self.labels and u not in self.all_exports)
+
+    def _resolve(self, names: set[str], scope: _KernelScope, block: Block) -> tuple[tuple[Input, ...], frozenset[str]]:
+        inputs, unresolved = [], set()
+        for name in sorted(names):
+            producer = self._producer(name, scope, block)
+            if producer is not None:
+                inputs.append(Input(name, producer))
+            elif name in self.params:
+                inputs.append(Input(name, None, param=True))
+            elif name not in BUILTIN_NAMES and not name.startswith("__"):
+                unresolved.add(name)
+        return tuple(inputs), frozenset(unresolved)
+
+    def _producer(self, name: str, scope: _KernelScope, block: Block) -> BlockId | None:
+        local = scope.definers.get(name)
+        if scope.barrier and (local is None or self.position[scope.barrier] > self.position[local]):
+            return scope.barrier
+        if local is not None:
+            return local
+        if name in (block.option("uses") or ()):
+            return self._declared_producer(name, block)
+        return None
+
+    def _declared_producer(self, name: str, block: Block) -> BlockId | None:
+        """A `uses:` name from another kernel (latest earlier) or, failing that, a later block."""
+        producers = self.exported_by.get(name) or self.all_exports.get(name, [])
+        earlier = [p for p in producers if self.position.get(p, 1 << 30) < block.index]
+        if earlier:
+            return earlier[-1]
+        later = [p for p in self.all_exports.get(name, []) if p != block.id]
+        return later[0] if later else None
+
+    def _all_exports(self) -> dict[str, list[BlockId]]:
+        """Names each block declares with `exports:`, for `uses:` that look ahead or across kernels."""
+        found: dict[str, list[BlockId]] = {}
+        for block in self.document.blocks:
+            for name in block.option("exports") or ():
+                found.setdefault(str(name), []).append(block.id)
+            if block.language == "python" and block.kind == "code" and block.option("eval") is not False:
+                for name in analyze_python(block.code).defines:
+                    found.setdefault(name, []).append(block.id)
+        return found
+
+    def _files(self, block: Block) -> tuple[str, ...]:
+        base = self.document.path.parent
+        found: list[str] = []
+        for pattern in block.option("files") or ():
+            matches = sorted(glob.glob(str(base / pattern), recursive=True))
+            if not matches:
+                raise GraphError(
+                    f"file '{pattern}' named in `files:` of block '{block.id}' does not exist",
+                    path=self.path,
+                    line=block.line,
+                    block=block.id,
+                )
+            found.extend(Path(m).relative_to(base).as_posix() for m in matches if Path(m).is_file())
+        return tuple(dict.fromkeys(found))
+
+    def _unknown(self, name: str, block: Block) -> None:
+        candidates = set(self.labels) | set(self.params) | set(self.all_exports)
+        raise GraphError(
+            f"block '{block.id}' uses '{name}', which no block defines or exports",
+            path=self.path,
+            line=block.line,
+            block=block.id,
+            hint=_did_you_mean(name, candidates) or "define it in an earlier block or add it to `exports:`",
+        )
+
+
+def _did_you_mean(name: str, candidates: Any) -> str | None:
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def topological_order(nodes: list[Node], path: str) -> list[Node]:
+    """Kahn's algorithm; among ready nodes, the earliest in the document goes first."""
+    by_id = {n.id: n for n in nodes}
+    waiting = {n.id: {u for u in n.upstream() if u in by_id} for n in nodes}
+    dependents: dict[BlockId, list[BlockId]] = {n.id: [] for n in nodes}
+    for node_id, ups in waiting.items():
+        for up in ups:
+            dependents[up].append(node_id)
+    ready = [(by_id[i].block.index, i) for i, ups in waiting.items() if not ups]
+    heapq.heapify(ready)
+    order: list[Node] = []
+    while ready:
+        _, node_id = heapq.heappop(ready)
+        order.append(by_id[node_id])
+        for dep in dependents[node_id]:
+            waiting[dep].discard(node_id)
+            if not waiting[dep]:
+                heapq.heappush(ready, (by_id[dep].block.index, dep))
+    if len(order) < len(nodes):
+        raise _cycle_error({i for i, ups in waiting.items() if ups}, waiting, by_id, path)
+    return order
+
+
+def _cycle_error(stuck: set[BlockId], waiting: dict[BlockId, set[BlockId]], by_id: dict[BlockId, Node], path: str) -> GraphError:
+    start = min(stuck, key=lambda i: by_id[i].block.index)
+    cycle, current = [start], start
+    while True:
+        current = min((u for u in waiting[current] if u in stuck), key=lambda i: by_id[i].block.index)
+        if current in cycle:
+            cycle = [*cycle[cycle.index(current) :], current]
+            break
+        cycle.append(current)
+    names = " -> ".join(cycle)
+    first = by_id[cycle[0]].block
+    return GraphError(f"dependency cycle: {names}", path=path, line=first.line, block=first.id,
+                      hint="break the cycle by removing one of these `uses:` entries")

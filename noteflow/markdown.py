@@ -1,0 +1,87 @@
+"""The markdown-it-py configuration shared by the parse and render stages.
+
+One parser instance, built once: CommonMark plus tables, strikethrough, front matter,
+footnotes, task lists, dollar math, attributes, heading anchors, admonitions and
+definition lists. Fences and inline code are rendered through hooks that the render
+stage passes in the markdown-it `env` (key `nf`), so this module knows nothing of results.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.admon import admon_plugin
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from .mathml import latex_to_html
+
+
+class RenderHooks(Protocol):
+    """What the render stage provides for executable fences and inline expressions."""
+
+    def fence(self, token: Token) -> str | None: ...
+
+    def code_inline(self, token: Token) -> str | None: ...
+
+
+@functools.cache
+def markdown_parser() -> MarkdownIt:
+    """The shared parser; its render rules defer to `env["nf"]` hooks when present."""
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.use(front_matter_plugin)
+    md.use(footnote_plugin)
+    md.use(tasklists_plugin)
+    md.use(dollarmath_plugin, renderer=_render_math, allow_space=False, double_inline=True)
+    md.use(attrs_plugin)
+    md.use(attrs_block_plugin)
+    md.use(anchors_plugin, min_level=1, max_level=4, permalink=True, permalinkSymbol="#")
+    md.use(admon_plugin)
+    md.use(deflist_plugin)
+    _install_hooks(md)
+    return md
+
+
+def _render_math(content: str, options: dict[str, Any]) -> str:
+    return latex_to_html(content, display=bool(options.get("display_mode")))
+
+
+def _install_hooks(md: MarkdownIt) -> None:
+    default_fence = md.renderer.rules["fence"]
+    default_code = md.renderer.rules["code_inline"]
+
+    def fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        hooks = env.get("nf")
+        html = hooks.fence(tokens[idx]) if hooks else None
+        return html if html is not None else default_fence(tokens, idx, options, env)
+
+    def code_inline(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        hooks = env.get("nf")
+        html = hooks.code_inline(tokens[idx]) if hooks else None
+        return html if html is not None else default_code(tokens, idx, options, env)
+
+    def table_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return '<div class="nf-table">' + self.renderToken(tokens, idx, options, env)
+
+    def table_close(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return self.renderToken(tokens, idx, options, env) + "</div>\n"
+
+    md.add_render_rule("fence", fence)
+    md.add_render_rule("code_inline", code_inline)
+    md.add_render_rule("table_open", table_open)
+    md.add_render_rule("table_close", table_close)

@@ -1,0 +1,733 @@
+"""Block options: every spelling noteflow reads, and the one canonical form it turns them into.
+
+Owns the fence info string (`{python #load echo=false}` Pandoc attributes, `{r load, echo=FALSE}`
+R Markdown chunk headers, `{code-cell} ipython3` MyST, `{{python}}` escapes), Quarto option
+lines at the top of a body (`#| echo: false`), MyST code-cell options (`:tags: [...]` lines or a
+`---` YAML block), the canonical form of options (`normalise`: dashed lower-case keys, checked
+values) and the combination of several spellings on one block (`merge_options`).
+
+Every user mistake raises `OptionError` carrying the document path and line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from noteflow.errors import OptionError
+
+KNOWN_OPTIONS: frozenset[str] = frozenset(
+    {
+        "label",
+        "uses",
+        "exports",
+        "files",
+        "cache",
+        "eval",
+        "echo",
+        "output",
+        "include",
+        "error",
+        "timeout",
+        "kernel",
+        "fig-cap",
+        "fig-alt",
+        "classes",
+    }
+)
+"""Options noteflow itself acts on (other options are kept for templates and adapters)."""
+
+DISPLAY_ONLY_OPTIONS: frozenset[str] = frozenset(
+    {
+        "label",
+        "echo",
+        "output",
+        "include",
+        "fig-cap",
+        "fig-alt",
+        "classes",
+        "code-fold",
+        "code-summary",
+    }
+)
+"""Options that change how a block is shown, never what it computes."""
+
+_ALIASES = {"name": "label", "id": "label", "class": "classes"}
+_RESULTS_TO_OUTPUT: dict[str, Any] = {"asis": "asis", "hide": False, "markup": True}
+_MYST_TAGS: dict[str, tuple[str, Any]] = {
+    "remove-input": ("echo", False),
+    "remove-output": ("output", False),
+    "remove-cell": ("include", False),
+    "hide-input": ("code-fold", True),
+    "hide-output": ("code-fold", True),
+    "raises-exception": ("error", True),
+    "skip-execution": ("eval", False),
+}
+_R_CONSTANTS: dict[str, Any] = {
+    "TRUE": True,
+    "T": True,
+    "FALSE": False,
+    "F": False,
+    "NULL": None,
+    "NA": None,
+}
+
+_BLOCK_NAME = re.compile(r"[A-Za-z][\w+-]*")
+_OPTION_NAME = re.compile(r"[A-Za-z_][\w.-]*")
+_LABEL = re.compile(r"[A-Za-z0-9_.-]+")
+_R_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?L?")
+_R_INTEGER = re.compile(r"[+-]?\d+L?")
+_MYST_OPTION_LINE = re.compile(r"\s*:([A-Za-z_][\w.-]*):(?:\s+(.*))?")
+_QUOTES = "\"'"
+_OPENERS = "([{"
+_CLOSERS = ")]}"
+_YAML_NULLS = frozenset({"~", "null", "Null", "NULL"})
+_SCALARS = (str, int, float, bool, type(None))
+_NOT_LITERAL = object()
+
+_Entry = tuple[Any, Any, str, int]
+"""One option as written: (key, value, how it was spelled, 1-based line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FenceHeader:
+    """What a braced fence info string says about its block."""
+
+    name: str
+    """First word inside the braces as written: `python`, `r`, `R`, `code-cell`, `data`."""
+    argument: str | None
+    """Text after the closing brace (MyST: `{code-cell} ipython3` gives `ipython3`), else None."""
+    options: dict[str, Any]
+    """Normalised options from the info string."""
+    escaped: bool
+    """True for a double-braced `{{python}}`: shown verbatim, never run."""
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def parse_fence_info(info: str, *, path: str, line: int) -> FenceHeader | None:
+    """None when the info string is not braced (a plain ```python fence: display only).
+
+    Also None for braces holding only Pandoc attributes or a raw format (`{.python}`,
+    `{#id .cls}`, `{=html}`): Pandoc and Quarto show those blocks and never run them.
+    """
+    text = info.strip()
+    if not text.startswith("{"):
+        return None
+    if text.startswith("{{"):
+        return _parse_escaped(text, path=path, line=line)
+    close = _closing_brace(text, path=path, line=line)
+    name, rest = _split_name(text[1:close].strip(), path=path, line=line)
+    if name[0] in "#.=":
+        return None
+    _check_block_name(name, path=path, line=line)
+    argument = _argument(name, text[close + 1 :].strip(), path=path, line=line)
+    r_style = _is_r_style(name, rest, path=path, line=line)
+    entries = _parse_attributes(rest, r_style=r_style, path=path, line=line)
+    return FenceHeader(name, argument, _normalise_entries(entries, path=path), escaped=False)
+
+
+def split_option_lines(
+    body: str, prefixes: tuple[str, ...], *, path: str, line: int
+) -> tuple[dict[str, Any], str, int]:
+    """Read leading option comment lines (`#| key: value`, or `//| key: value` for JS) as YAML.
+
+    Returns (normalised options, code without those lines, number of lines removed). `line`
+    is the 1-based line of the body's first line, for error messages.
+    """
+    lines = body.split("\n")
+    texts: list[str] = []
+    for text in lines:
+        option = _option_line_text(text, prefixes)
+        if option is None:
+            break
+        texts.append(option)
+    if not texts:
+        return {}, body, 0
+    yaml_text = textwrap.dedent("\n".join(texts))
+    options = _load_yaml_options(yaml_text, "option lines", path=path, line=line)
+    return options, "\n".join(lines[len(texts) :]), len(texts)
+
+
+def split_myst_options(body: str, *, path: str, line: int) -> tuple[dict[str, Any], str, int]:
+    """MyST code-cell options at the top of the body: `:key: value` lines, or a YAML block
+    between `---` lines. MyST tags (`tags: [remove-input, ...]`) also set noteflow options.
+
+    Returns (normalised options, code without the options, number of lines removed).
+    """
+    lines = body.split("\n")
+    if lines[0].strip() == "---":
+        options, removed = _myst_yaml_block(lines, path=path, line=line)
+    else:
+        options, removed = _myst_option_lines(lines, path=path, line=line)
+    if not removed:
+        return {}, body, 0
+    return _apply_myst_tags(options, path=path, line=line), "\n".join(lines[removed:]), removed
+
+
+def normalise(options: Mapping[str, Any], *, path: str, line: int) -> dict[str, Any]:
+    """Canonical keys (lower case, dashes, aliases resolved) and checked values.
+
+    Two spellings of one key (`fig.cap` and `fig-cap`) with different values are an error.
+    Unknown keys are kept. Normalising normalised options changes nothing.
+    """
+    entries = [(key, value, f"`{key}`", line) for key, value in options.items()]
+    return _normalise_entries(entries, path=path)
+
+
+def merge_options(
+    sources: Sequence[tuple[str, Mapping[str, Any]]], *, path: str, line: int
+) -> dict[str, Any]:
+    """Merge options given in several spellings: sources are (spelling name, normalised options).
+
+    The same key with different values in two sources is an error; equal values are fine.
+    """
+    entries = [
+        (key, value, spelling, line)
+        for spelling, options in sources
+        for key, value in options.items()
+    ]
+    return _collect(entries, path=path)
+
+
+# --------------------------------------------------------------------------- info strings
+
+
+def _parse_escaped(text: str, *, path: str, line: int) -> FenceHeader:
+    end = text.find("}}")
+    if end < 0:
+        raise OptionError(
+            "unterminated `{{` in the fence info string",
+            path=path,
+            line=line,
+            hint="an escaped block is written ```{{python}}",
+        )
+    name, _ = _split_name(text[2:end].strip(), path=path, line=line)
+    _check_block_name(name, path=path, line=line)
+    return FenceHeader(name, None, {}, escaped=True)
+
+
+def _closing_brace(text: str, *, path: str, line: int) -> int:
+    """Index in `text` (which starts with `{`) of the brace that closes it."""
+    for index, char in _top_level(text[1:], path=path, line=line):
+        if char == "}":
+            return index + 1
+    raise OptionError(
+        "unterminated `{` in the fence info string",
+        path=path,
+        line=line,
+        hint="close the braces: ```{python echo=false}",
+    )
+
+
+def _split_name(inner: str, *, path: str, line: int) -> tuple[str, str]:
+    match = re.match(r"[^\s,]+", inner)
+    if match is None:
+        raise OptionError(
+            "no block name inside the braces",
+            path=path,
+            line=line,
+            hint="name the language first: ```{python}",
+        )
+    return match.group(), inner[match.end() :]
+
+
+def _check_block_name(name: str, *, path: str, line: int) -> None:
+    if not _BLOCK_NAME.fullmatch(name):
+        raise OptionError(
+            f"bad block name {name!r} in the fence info string",
+            path=path,
+            line=line,
+            hint="the name is a language or component, then a space: ```{python #label}",
+        )
+
+
+def _argument(name: str, trailing: str, *, path: str, line: int) -> str | None:
+    if not trailing:
+        return None
+    if name == "code-cell" and len(trailing.split()) > 1:
+        raise OptionError(
+            f"{{code-cell}} takes one argument (the kernel language), got {trailing!r}",
+            path=path,
+            line=line,
+            hint="MyST cell options go at the top of the body: `:tags: [remove-input]`",
+        )
+    return trailing
+
+
+def _is_r_style(name: str, rest: str, *, path: str, line: int) -> bool:
+    """R Markdown chunk header (comma-separated, R values) rather than Pandoc attributes."""
+    if any(char == "," for _, char in _top_level(rest, path=path, line=line)):
+        return True
+    if name.lower() != "r":
+        return False
+    words = _split_top_level(rest, str.isspace, path=path, line=line)
+    return not any(word.startswith(("#", ".")) for word in words)
+
+
+def _parse_attributes(rest: str, *, r_style: bool, path: str, line: int) -> list[_Entry]:
+    def is_comma(char: str) -> bool:
+        return char == ","
+
+    is_separator = is_comma if r_style else str.isspace
+    parse_value = _r_value if r_style else _pandoc_value
+    entries: list[_Entry] = []
+    classes: list[str] = []
+    for item in _split_top_level(rest, is_separator, path=path, line=line):
+        if item.startswith("."):
+            classes.append(item[1:])
+            continue
+        key, value = _attribute(item, parse_value, path=path, line=line)
+        entries.append((key, value, f"`{item}`", line))
+    if classes:
+        spelled = " ".join(f".{name}" for name in classes)
+        entries.append(("classes", classes, f"`{spelled}`", line))
+    return entries
+
+
+def _attribute(
+    item: str, parse_value: Callable[..., Any], *, path: str, line: int
+) -> tuple[str, Any]:
+    """(key, value) of one `#label`, bare label, or `key=value` item."""
+    if item.startswith("#"):
+        return "label", item[1:]
+    equals = next((i for i, char in _top_level(item, path=path, line=line) if char == "="), None)
+    if equals is None:
+        return "label", _unquote(item, path=path, line=line) if item[0] in _QUOTES else item
+    key, value = item[:equals].strip(), item[equals + 1 :].strip()
+    if not _OPTION_NAME.fullmatch(key):
+        raise OptionError(
+            f"bad option name {key!r} in the fence info string",
+            path=path,
+            line=line,
+            hint="R Markdown options are separated by commas: {r label, echo=FALSE}",
+        )
+    if not value:
+        raise OptionError(f"option {key!r} has no value after '='", path=path, line=line)
+    return key, parse_value(value, path=path, line=line)
+
+
+def _pandoc_value(text: str, *, path: str, line: int) -> Any:
+    if text[0] in _QUOTES:
+        return _unquote(text, path=path, line=line)
+    return _yaml_scalar(text)
+
+
+def _yaml_scalar(text: str) -> Any:
+    """YAML's reading of an unquoted word when it is a number, bool, null or flow list."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if value is None and text not in _YAML_NULLS:
+        return text  # e.g. `#fff`, which YAML reads as a comment
+    plain_list = isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value)
+    if isinstance(value, str) or not (plain_list or isinstance(value, _SCALARS)):
+        return text
+    return value
+
+
+def _r_value(text: str, *, path: str, line: int) -> Any:
+    """An R expression's value when it is a literal or `c(...)` of literals, else its text."""
+    scalar = _r_scalar(text, path=path, line=line)
+    if scalar is not _NOT_LITERAL:
+        return scalar
+    vector = _r_vector(text, path=path, line=line)
+    return text if vector is None else vector
+
+
+def _r_scalar(text: str, *, path: str, line: int) -> Any:
+    if text[0] in _QUOTES:
+        return _unquote(text, path=path, line=line)
+    if text in _R_CONSTANTS:
+        return _R_CONSTANTS[text]
+    if _R_NUMBER.fullmatch(text):
+        number = text.rstrip("L")
+        return int(number) if _R_INTEGER.fullmatch(text) else float(number)
+    return _NOT_LITERAL
+
+
+def _r_vector(text: str, *, path: str, line: int) -> list[Any] | None:
+    """`c(1, "a", TRUE)` as a list; None when `text` is not a `c(...)` of literals."""
+    if not (text.startswith("c(") and text.endswith(")")):
+        return None
+    if any(True for _ in _top_level(text[1:], path=path, line=line)):
+        return None  # `c(1) + c(2)`: the first parenthesis closes early
+    items = [
+        _r_scalar(item, path=path, line=line)
+        for item in _split_top_level(text[2:-1], ",".__eq__, path=path, line=line)
+    ]
+    return None if any(item is _NOT_LITERAL for item in items) else items
+
+
+def _unquote(text: str, *, path: str, line: int) -> str:
+    """The string a whole quoted token stands for."""
+    value, end = _read_quoted(text, 0, path=path, line=line)
+    if end != len(text):
+        raise OptionError(
+            f"unexpected text after the closing quote in {text!r}", path=path, line=line
+        )
+    return value
+
+
+def _read_quoted(text: str, start: int, *, path: str, line: int) -> tuple[str, int]:
+    """The unescaped string quoted at `text[start]`, and the index after its closing quote."""
+    quote = text[start]
+    chars: list[str] = []
+    index = start + 1
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            escaped = text[index + 1]
+            chars.append(escaped if escaped in _QUOTES + "\\" else char + escaped)
+            index += 2
+        elif char == quote:
+            return "".join(chars), index + 1
+        else:
+            chars.append(char)
+            index += 1
+    raise OptionError(
+        f"unterminated {quote} quote in the fence info string",
+        path=path,
+        line=line,
+        hint='close the quote; write a quote inside a value as \\"',
+    )
+
+
+def _top_level(text: str, *, path: str, line: int) -> Iterator[tuple[int, str]]:
+    """(index, char) for each char outside quotes and brackets; an unmatched closer counts."""
+    depth = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in _QUOTES:
+            _, index = _read_quoted(text, index, path=path, line=line)
+            continue
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS and depth:
+            depth -= 1
+        elif not depth:
+            yield index, char
+        index += 1
+    if depth:
+        raise OptionError(
+            f"unclosed bracket in the fence info string: {text.strip()!r}", path=path, line=line
+        )
+
+
+def _split_top_level(
+    text: str, is_separator: Callable[[str], bool], *, path: str, line: int
+) -> list[str]:
+    """Non-empty stripped pieces of `text` between top-level separators."""
+    pieces: list[str] = []
+    start = 0
+    for index, char in _top_level(text, path=path, line=line):
+        if is_separator(char):
+            pieces.append(text[start:index])
+            start = index + 1
+    pieces.append(text[start:])
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+# --------------------------------------------------------------------------- option lines
+
+
+def _option_line_text(text: str, prefixes: tuple[str, ...]) -> str | None:
+    """The YAML on an option line (prefix and one following space removed), else None."""
+    stripped = text.lstrip(" \t").rstrip("\r")
+    for prefix in prefixes:
+        if stripped.startswith(prefix):
+            rest = stripped[len(prefix) :]
+            return rest[1:] if rest.startswith(" ") else rest
+    return None
+
+
+def _load_yaml_options(text: str, what: str, *, path: str, line: int) -> dict[str, Any]:
+    """Normalised options from YAML text whose first line is document line `line`."""
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise _yaml_error(err, text, what, path=path, line=line) from err
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise OptionError(
+            f"{what} must be `key: value` pairs, got {_show(loaded)}",
+            path=path,
+            line=line,
+            hint="write one option per line, e.g. `#| echo: false`",
+        )
+    key_lines = _key_lines(text, line)
+    entries = [
+        (key, value, f"`{key}`", key_lines.get(str(key), line)) for key, value in loaded.items()
+    ]
+    return _normalise_entries(entries, path=path)
+
+
+def _yaml_error(err: yaml.YAMLError, text: str, what: str, *, path: str, line: int) -> OptionError:
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    offset = min(mark.line, text.count("\n")) if mark is not None else 0
+    return OptionError(
+        f"bad YAML in {what}: {problem}",
+        path=path,
+        line=line + offset,
+        hint='quote values that contain ": " or start with a YAML symbol',
+    )
+
+
+def _key_lines(text: str, line: int) -> dict[str, int]:
+    """Document line of each top-level key in a YAML mapping."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        str(key.value): line + key.start_mark.line
+        for key, _ in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+
+
+# --------------------------------------------------------------------------- MyST
+
+
+def _myst_yaml_block(lines: list[str], *, path: str, line: int) -> tuple[dict[str, Any], int]:
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        raise OptionError(
+            "the `---` options block at the top of the cell is not closed",
+            path=path,
+            line=line,
+            hint="end the options with a second `---` line",
+        )
+    text = "\n".join(lines[1:end])
+    return _load_yaml_options(text, "the options block", path=path, line=line + 1), end + 1
+
+
+def _myst_option_lines(lines: list[str], *, path: str, line: int) -> tuple[dict[str, Any], int]:
+    entries: list[_Entry] = []
+    for offset, text in enumerate(lines):
+        match = _MYST_OPTION_LINE.fullmatch(text.rstrip())
+        if match is None:
+            break
+        key, value_text = match.group(1), match.group(2) or ""
+        value = _myst_value(value_text, path=path, line=line + offset)
+        entries.append((key, value, f"`:{key}:`", line + offset))
+    return _normalise_entries(entries, path=path), len(entries)
+
+
+def _myst_value(text: str, *, path: str, line: int) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise _yaml_error(err, text, "a cell option", path=path, line=line) from err
+
+
+def _apply_myst_tags(options: dict[str, Any], *, path: str, line: int) -> dict[str, Any]:
+    """Add the noteflow options MyST tags stand for; `tags` itself is kept."""
+    if "tags" not in options:
+        return options
+    tags = _check_tags(options["tags"], path=path, line=line)
+    entries: list[_Entry] = [
+        (key, tags if key == "tags" else value, f"`{key}`", line) for key, value in options.items()
+    ]
+    for tag in tags:
+        if tag in _MYST_TAGS:
+            key, value = _MYST_TAGS[tag]
+            entries.append((key, value, f"tag `{tag}`", line))
+    return _collect(entries, path=path)
+
+
+def _check_tags(value: Any, *, path: str, line: int) -> list[str]:
+    tags = [value] if isinstance(value, str) else value
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise OptionError(
+            f"option 'tags' must be a list of tag names, got {_show(value)}",
+            path=path,
+            line=line,
+            hint="e.g. `:tags: [remove-input]`",
+        )
+    return tags
+
+
+# --------------------------------------------------------------------------- normalising
+
+
+def _normalise_entries(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
+    canonical = [
+        (*_canonical(key, value, path=path, line=entry_line), spelled, entry_line)
+        for key, value, spelled, entry_line in entries
+    ]
+    return _collect(canonical, path=path)
+
+
+def _collect(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
+    """A dict of the entries; one key with two different values is an error."""
+    result: dict[str, Any] = {}
+    spelled_as: dict[str, str] = {}
+    for key, value, spelled, entry_line in entries:
+        if key in result and not _same(result[key], value):
+            raise OptionError(
+                f"option {key!r} has two different values: {_show(result[key])} "
+                f"({spelled_as[key]}) and {_show(value)} ({spelled})",
+                path=path,
+                line=entry_line,
+                hint="give the option once, or give the same value each time",
+            )
+        result.setdefault(key, value)
+        spelled_as.setdefault(key, spelled)
+    return result
+
+
+def _canonical(key: Any, value: Any, *, path: str, line: int) -> tuple[str, Any]:
+    if not isinstance(key, str):
+        raise OptionError(
+            f"option name {_show(key)} is not a word",
+            path=path,
+            line=line,
+            hint="option names are words like `echo` or `fig-cap`",
+        )
+    name = re.sub(r"[._]", "-", key.lower())
+    name = _ALIASES.get(name, name)
+    if name == "results":
+        name, value = _results_to_output(value)
+    check = _CHECKS.get(name)
+    return name, value if check is None else check(name, value, path=path, line=line)
+
+
+def _results_to_output(value: Any) -> tuple[str, Any]:
+    """knitr's `results` as noteflow's `output` when it has a meaning there."""
+    if value is False:
+        return "output", False
+    if isinstance(value, str) and value in _RESULTS_TO_OUTPUT:
+        return "output", _RESULTS_TO_OUTPUT[value]
+    return "results", value
+
+
+def _check_bool(key: str, value: Any, *, path: str, line: int) -> bool:
+    if not isinstance(value, bool):
+        raise OptionError(
+            f"option {key!r} must be true or false, got {_show(value)}",
+            path=path,
+            line=line,
+            hint="write true/false (TRUE/FALSE in an R Markdown chunk header)",
+        )
+    return value
+
+
+def _check_output(key: str, value: Any, *, path: str, line: int) -> bool | str:
+    if not isinstance(value, bool) and value != "asis":
+        raise OptionError(
+            f'option {key!r} must be true, false or "asis", got {_show(value)}',
+            path=path,
+            line=line,
+        )
+    return value
+
+
+def _check_timeout(key: str, value: Any, *, path: str, line: int) -> float | int:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value) or value <= 0:
+        raise OptionError(
+            f"option {key!r} must be a positive number of seconds, got {_show(value)}",
+            path=path,
+            line=line,
+        )
+    return value
+
+
+def _check_label(key: str, value: Any, *, path: str, line: int) -> str:
+    if not isinstance(value, str) or not _LABEL.fullmatch(value):
+        raise OptionError(
+            f"option {key!r} must be a name of letters, digits, '-', '_' and '.', "
+            f"got {_show(value)}",
+            path=path,
+            line=line,
+            hint="e.g. `#| label: load-data` (quote a label that is all digits)",
+        )
+    return value
+
+
+def _check_names(key: str, value: Any, *, path: str, line: int) -> list[str]:
+    """A list of non-empty strings; a string is split on commas."""
+    if isinstance(value, str):
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        valid = bool(names)
+    else:
+        names = value
+        valid = isinstance(value, list) and all(isinstance(name, str) and name for name in value)
+    if not valid:
+        raise OptionError(
+            f"option {key!r} must be a name or a list of names, got {_show(value)}",
+            path=path,
+            line=line,
+            hint=f"e.g. `#| {key}: [sales, prices]`",
+        )
+    return list(names)
+
+
+def _check_classes(key: str, value: Any, *, path: str, line: int) -> list[str]:
+    classes = value.split() if isinstance(value, str) else value
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
+        raise OptionError(
+            f"option {key!r} must be class names, got {_show(value)}",
+            path=path,
+            line=line,
+            hint='e.g. `.wide .small` or `classes="wide small"`',
+        )
+    return list(classes)
+
+
+def _check_kernel(key: str, value: Any, *, path: str, line: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise OptionError(
+            f"option {key!r} must be a kernel name, got {_show(value)}", path=path, line=line
+        )
+    return value
+
+
+_CHECKS: dict[str, Callable[..., Any]] = {
+    "label": _check_label,
+    "classes": _check_classes,
+    "uses": _check_names,
+    "exports": _check_names,
+    "files": _check_names,
+    "timeout": _check_timeout,
+    "cache": _check_bool,
+    "eval": _check_bool,
+    "echo": _check_bool,
+    "include": _check_bool,
+    "error": _check_bool,
+    "output": _check_output,
+    "kernel": _check_kernel,
+}
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _same(first: Any, second: Any) -> bool:
+    """Equal values, where `true` never equals `1`."""
+    if isinstance(first, bool) or isinstance(second, bool):
+        return type(first) is type(second) and first == second
+    if isinstance(first, list) and isinstance(second, list):
+        return len(first) == len(second) and all(
+            _same(a, b) for a, b in zip(first, second, strict=True)
+        )
+    if isinstance(first, dict) and isinstance(second, dict):
+        return first.keys() == second.keys() and all(_same(first[k], second[k]) for k in first)
+    return bool(first == second)
+
+
+def _show(value: Any) -> str:
+    """A value as a user would write it in YAML/JSON: `true`, `"text"`, `[1, 2]`."""
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,458 @@
+"""Jupyter outputs to HTML: one renderer per MIME type, plus ANSI escape codes to spans.
+
+This module owns how a block's nbformat v4 outputs (streams, rich display data, errors)
+become HTML fragments. `RENDERERS` maps a MIME type to the function that renders a value of
+that type, in the manner of markdown-it-py's renderer rules: a plugin adds a MIME type by
+adding one entry. `ansi_to_html` turns terminal text (stdout, tracebacks) into escaped HTML
+with `<span class="ansi-...">` for SGR colours and styles; every other escape is dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MIME_PREFERENCE: tuple[str, ...] = (
+    "text/html",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/markdown",
+    "text/latex",
+    "application/json",
+    "text/plain",
+)
+"""Rich MIME types, richest first; a display output shows the first one its data holds."""
+
+IMAGE_TYPES: frozenset[str] = frozenset({"image/svg+xml", "image/png", "image/jpeg"})
+"""MIME types that count as a figure for `fig_cap`."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    """What a renderer needs from the rest of noteflow, and the block's figure options."""
+
+    markdown: Callable[[str], str]
+    """Renders a Markdown string to HTML (the document's markdown-it)."""
+    math: Callable[[str, bool], str]
+    """Renders LaTeX to HTML; the flag says display (block) math."""
+    blob: Callable[[str], bytes]
+    """Returns the bytes of a stored blob by its sha256 hex digest."""
+    fig_cap: str | None = None
+    """Caption: the first image output becomes a `<figure>` with this `<figcaption>`."""
+    fig_alt: str | None = None
+    """Alternative text for image outputs."""
+    asis: bool = False
+    """`output: asis`: stdout text is rendered as Markdown instead of shown escaped."""
+
+
+MimeRenderer = Callable[[Any, Mapping[str, Any], RenderContext], str]
+"""`(value, metadata for this MIME type, context) -> HTML` for one MIME type."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _text(value: Any, ctx: RenderContext) -> str:
+    """A text value: a str, a list of str (nbformat's multiline form), or a blob reference."""
+    if isinstance(value, Mapping) and "blob" in value:
+        return ctx.blob(value["blob"]).decode("utf-8", errors="replace")
+    if isinstance(value, list):
+        return "".join(str(part) for part in value)
+    return str(value)
+
+
+def _base64(value: Any, ctx: RenderContext) -> str:
+    """A binary value as base64 without whitespace: nbformat's base64 text or a blob."""
+    if isinstance(value, Mapping) and "blob" in value:
+        return base64.b64encode(ctx.blob(value["blob"])).decode("ascii")
+    return "".join(_text(value, ctx).split())
+
+
+def _attr(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+# --------------------------------------------------------------------- MIME renderers
+
+
+def render_html(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+    """The user's own HTML, inserted raw as Jupyter does."""
+    return f'<div class="nf-output nf-html">{_text(value, ctx)}</div>'
+
+
+_SVG_PROLOGUE_RE = re.compile(
+    r"\A(?:\s+|<\?xml[^>]*\?>|<!DOCTYPE[^>\[]*(?:\[[^\]]*\])?\s*>|<!--.*?-->)*",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def render_svg(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+    """Inline SVG markup, without its XML declaration and DOCTYPE."""
+    svg = _SVG_PROLOGUE_RE.sub("", _text(value, ctx))
+    label = f' role="img" aria-label="{_attr(ctx.fig_alt)}"' if ctx.fig_alt else ""
+    return f'<div class="nf-output nf-image"{label}>{svg}</div>'
+
+
+def _size_attrs(metadata: Mapping[str, Any]) -> str:
+    return "".join(
+        f' {name}="{_attr(metadata[name])}"' for name in ("width", "height") if name in metadata
+    )
+
+
+def _binary_image(mime: str) -> MimeRenderer:
+    """A renderer for a base64 raster image type: an `<img>` with a data URI."""
+
+    def render(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+        src = f"data:{mime};base64,{_base64(value, ctx)}"
+        alt = _attr(ctx.fig_alt or "")
+        return (
+            f'<div class="nf-output nf-image">'
+            f'<img src="{src}" alt="{alt}"{_size_attrs(metadata)}></div>'
+        )
+
+    return render
+
+
+def render_markdown(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+    return f'<div class="nf-output nf-markdown">{ctx.markdown(_text(value, ctx))}</div>'
+
+
+def _strip_math_delimiters(latex: str) -> str:
+    latex = latex.strip()
+    for delimiter in ("$$", "$"):
+        size = len(delimiter)
+        if len(latex) > 2 * size and latex.startswith(delimiter) and latex.endswith(delimiter):
+            return latex[len(delimiter) : -len(delimiter)].strip()
+    return latex
+
+
+def render_latex(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+    latex = _strip_math_delimiters(_text(value, ctx))
+    return f'<div class="nf-output nf-math">{ctx.math(latex, True)}</div>'
+
+
+def render_json(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return f'<pre class="nf-output nf-json">{html.escape(text, quote=False)}</pre>'
+
+
+def render_plain(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+    return f'<pre class="nf-output nf-text">{ansi_to_html(_text(value, ctx))}</pre>'
+
+
+RENDERERS: dict[str, MimeRenderer] = {
+    "text/html": render_html,
+    "image/svg+xml": render_svg,
+    "image/png": _binary_image("image/png"),
+    "image/jpeg": _binary_image("image/jpeg"),
+    "text/markdown": render_markdown,
+    "text/latex": render_latex,
+    "application/json": render_json,
+    "text/plain": render_plain,
+}
+"""MIME type → renderer. A plugin adds an entry; types not in `MIME_PREFERENCE` are
+preferred over the built-in ones (a plugin registers a type because it is richer)."""
+
+
+def choose_mime(data: Mapping[str, Any]) -> str | None:
+    """The MIME type to show from a display output's `data`, or None if none is known."""
+    plugin_types = [mime for mime in RENDERERS if mime not in MIME_PREFERENCE]
+    for mime in (*plugin_types, *MIME_PREFERENCE):
+        if mime in data and mime in RENDERERS:
+            return mime
+    return None
+
+
+# -------------------------------------------------------------------- output types
+
+
+def _not_shown(kind: str) -> str:
+    return f'<div class="nf-output nf-unknown">output of type {html.escape(kind)} not shown</div>'
+
+
+def _render_display(output: Mapping[str, Any], ctx: RenderContext) -> str:
+    data: Mapping[str, Any] = output.get("data") or {}
+    mime = choose_mime(data)
+    if mime is None:
+        if not data:
+            return ""
+        return _not_shown(", ".join(sorted(data)))
+    metadata = (output.get("metadata") or {}).get(mime)
+    return RENDERERS[mime](data[mime], metadata if isinstance(metadata, Mapping) else {}, ctx)
+
+
+def _render_stream(output: Mapping[str, Any], ctx: RenderContext) -> str:
+    name = "stderr" if output.get("name") == "stderr" else "stdout"
+    text = _text(output.get("text", ""), ctx)
+    if ctx.asis and name == "stdout":
+        return ctx.markdown(strip_ansi(text))
+    return f'<pre class="nf-output nf-stream nf-{name}">{ansi_to_html(text)}</pre>'
+
+
+def _render_error(output: Mapping[str, Any], ctx: RenderContext) -> str:
+    lines = output.get("traceback") or [f"{output.get('ename', '')}: {output.get('evalue', '')}"]
+    text = "\n".join(lines)
+    return f'<pre class="nf-output nf-error">{ansi_to_html(text)}</pre>'
+
+
+OUTPUT_TYPES: dict[str, Callable[[Mapping[str, Any], RenderContext], str]] = {
+    "stream": _render_stream,
+    "display_data": _render_display,
+    "execute_result": _render_display,
+    "update_display_data": _render_display,
+    "error": _render_error,
+}
+"""nbformat `output_type` → renderer of the whole output."""
+
+
+def render_output(output: Mapping[str, Any], ctx: RenderContext) -> str:
+    """One nbformat v4 output as HTML (no figure wrapping; see `render_outputs`)."""
+    kind = str(output.get("output_type", ""))
+    renderer = OUTPUT_TYPES.get(kind)
+    if renderer is None:
+        return _not_shown(kind)
+    return renderer(output, ctx)
+
+
+def _after_last_clear(outputs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The outputs a notebook would still show: those after the last `clear_output`."""
+    shown: list[Mapping[str, Any]] = []
+    for output in outputs:
+        if output.get("output_type") == "clear_output":
+            shown.clear()
+        else:
+            shown.append(output)
+    return shown
+
+
+def _merge_streams(
+    outputs: Sequence[Mapping[str, Any]], ctx: RenderContext
+) -> list[Mapping[str, Any]]:
+    """Consecutive stream outputs of the same name joined into one."""
+    merged: list[Mapping[str, Any]] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.get("output_type") == "stream"
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            text = _text(previous.get("text", ""), ctx) + _text(output.get("text", ""), ctx)
+            merged[-1] = {**previous, "text": text}
+        else:
+            merged.append(output)
+    return merged
+
+
+def _is_image(output: Mapping[str, Any]) -> bool:
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return False
+    return choose_mime(output.get("data") or {}) in IMAGE_TYPES
+
+
+def _figure(inner: str, caption: str) -> str:
+    return (
+        f'<figure class="nf-figure">{inner}<figcaption>{html.escape(caption)}</figcaption></figure>'
+    )
+
+
+def render_outputs(outputs: Sequence[Mapping[str, Any]], ctx: RenderContext) -> str:
+    """A block's outputs as HTML, streams merged, the captioned figure wrapped.
+
+    With `ctx.fig_cap`, the first image output is wrapped in a `<figure>`; if there is no
+    image, the whole group is (as Quarto does for tables).
+    """
+    shown = _merge_streams(_after_last_clear(outputs), ctx)
+    figure_at = next((i for i, output in enumerate(shown) if _is_image(output)), None)
+    parts = [render_output(output, ctx) for output in shown]
+    if ctx.fig_cap and figure_at is not None:
+        parts[figure_at] = _figure(parts[figure_at], ctx.fig_cap)
+    html_out = "".join(parts)
+    if ctx.fig_cap and figure_at is None and html_out:
+        return _figure(html_out, ctx.fig_cap)
+    return html_out
+
+
+# ------------------------------------------------------------------------------ ANSI
+
+_ESCAPE_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours (SGR, ending in m), cursor moves, erases
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
+    r"|\x1b[@-Z\\-_]?"  # other two-byte escapes, or a stray ESC
+)
+_SGR_RE = re.compile(r"\x1b\[([0-9;:]*)m\Z")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+COLOUR_NAMES = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
+_CUBE_LEVELS = (0, 95, 135, 175, 215, 255)
+
+
+@dataclass(slots=True)
+class _Style:
+    """The current SGR state. A colour is a CSS class (`ansi-red`) or `#rrggbb`."""
+
+    fg: str | None = None
+    bg: str | None = None
+    bold: bool = False
+    italic: bool = False
+    underline: bool = False
+
+    def reset(self) -> None:
+        self.fg = self.bg = None
+        self.bold = self.italic = self.underline = False
+
+    def open_tag(self) -> str:
+        """The `<span>` that shows this style, or "" for the default style."""
+        classes = [c for c in (self.fg, self.bg) if c and not c.startswith("#")]
+        classes += [
+            f"ansi-{name}"
+            for name, on in (
+                ("bold", self.bold),
+                ("italic", self.italic),
+                ("underline", self.underline),
+            )
+            if on
+        ]
+        styles = [
+            f"{prop}:{colour}"
+            for prop, colour in (("color", self.fg), ("background-color", self.bg))
+            if colour and colour.startswith("#")
+        ]
+        attrs = f' class="{" ".join(classes)}"' if classes else ""
+        attrs += f' style="{";".join(styles)}"' if styles else ""
+        return f"<span{attrs}>" if attrs else ""
+
+
+def _palette_class(index: int, background: bool) -> str:
+    prefix = "ansi-bg-" if background else "ansi-"
+    bright = "bright-" if index >= 8 else ""
+    return f"{prefix}{bright}{COLOUR_NAMES[index % 8]}"
+
+
+def _colour_256(n: int, background: bool) -> str:
+    """xterm 256-colour index → a palette class (0-15) or `#rrggbb`."""
+    if n < 16:
+        return _palette_class(n, background)
+    if n < 232:
+        n -= 16
+        r, g, b = (_CUBE_LEVELS[n // 36], _CUBE_LEVELS[(n // 6) % 6], _CUBE_LEVELS[n % 6])
+    else:
+        r = g = b = 8 + 10 * (n - 232)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _extended_colour(params: list[int], i: int) -> tuple[str | None, int]:
+    """Parse `38;5;n` / `38;2;r;g;b` starting at `params[i]`; the colour and next index."""
+    mode = params[i + 1] if i + 1 < len(params) else None
+    if mode == 5 and i + 2 < len(params):
+        return _colour_256(min(params[i + 2], 255), params[i] == 48), i + 3
+    if mode == 2 and i + 4 < len(params):
+        r, g, b = (min(v, 255) for v in params[i + 2 : i + 5])
+        return f"#{r:02x}{g:02x}{b:02x}", i + 5
+    return None, len(params)
+
+
+def _apply_sgr(style: _Style, params: list[int]) -> None:
+    """Update `style` by one SGR sequence's parameters."""
+    i = 0
+    while i < len(params):
+        code = params[i]
+        if code in (38, 48):
+            colour, i = _extended_colour(params, i)
+            if colour is not None:
+                if code == 38:
+                    style.fg = colour
+                else:
+                    style.bg = colour
+            continue
+        _apply_simple_sgr(style, code)
+        i += 1
+
+
+def _apply_simple_sgr(style: _Style, code: int) -> None:
+    if code == 0:
+        style.reset()
+    elif code in (1, 22):
+        style.bold = code == 1
+    elif code in (3, 23):
+        style.italic = code == 3
+    elif code in (4, 24):
+        style.underline = code == 4
+    elif 30 <= code <= 37 or 90 <= code <= 97:
+        style.fg = _palette_class(code % 10 + (8 if code >= 90 else 0), False)
+    elif 40 <= code <= 47 or 100 <= code <= 107:
+        style.bg = _palette_class(code % 10 + (8 if code >= 100 else 0), True)
+    elif code == 39:
+        style.fg = None
+    elif code == 49:
+        style.bg = None
+
+
+def _sgr_params(escape: str) -> list[int] | None:
+    """The parameters of an SGR escape (`ESC[...m`), or None for any other escape."""
+    match = _SGR_RE.match(escape)
+    if match is None:
+        return None
+    return [int(p) if p else 0 for p in re.split("[;:]", match.group(1))]
+
+
+def collapse_carriage_returns(text: str) -> str:
+    """Keep, per line, only the text after the last `\\r`, as a terminal shows it.
+
+    Escapes in the overwritten parts are kept, so colours set there still apply; a
+    trailing `\\r` (as in `\\r\\n`) overwrites nothing.
+    """
+    return "\n".join(_collapse_line(line) for line in text.split("\n"))
+
+
+def _collapse_line(line: str) -> str:
+    segments = line.split("\r")
+    shown = max((i for i, seg in enumerate(segments) if seg), default=0)
+    hidden = "".join("".join(_ESCAPE_RE.findall(seg)) for seg in segments[:shown])
+    return hidden + segments[shown]
+
+
+def _tokens(text: str) -> Iterator[tuple[str, str | None]]:
+    """Split into `(text, None)` and `("", escape)` pieces."""
+    position = 0
+    for match in _ESCAPE_RE.finditer(text):
+        if match.start() > position:
+            yield text[position : match.start()], None
+        yield "", match.group()
+        position = match.end()
+    if position < len(text):
+        yield text[position:], None
+
+
+def ansi_to_html(text: str) -> str:
+    """Escape terminal text for HTML; SGR colours and styles become `<span>`s.
+
+    Each run of text gets its own span (closed before the style changes), so spans never
+    nest. Escapes other than SGR (cursor moves, erases, titles) are dropped.
+    """
+    style = _Style()
+    parts: list[str] = []
+    for chunk, escape in _tokens(collapse_carriage_returns(text)):
+        if escape is not None:
+            params = _sgr_params(escape)
+            if params is not None:
+                _apply_sgr(style, params)
+            continue
+        chunk = html.escape(_CONTROL_RE.sub("", chunk), quote=False)
+        if not chunk:
+            continue
+        tag = style.open_tag()
+        parts.append(f"{tag}{chunk}</span>" if tag else chunk)
+    return "".join(parts)
+
+
+def strip_ansi(text: str) -> str:
+    """Terminal text as plain text: carriage returns applied, escapes removed."""
+    return _CONTROL_RE.sub("", _ESCAPE_RE.sub("", collapse_carriage_returns(text)))

@@ -1,0 +1,206 @@
+"""Plan stage: a `Graph` to a `Plan` of cache keys, hits, and reasons for every miss.
+
+Owns the cache key of DESIGN §4: sha256 of a canonical, versioned JSON encoding of what
+can change a block's result (language, kernelspec, code, execution options, the keys of
+its upstream values, the content of its files and lock files, the parameters it reads).
+Display-only options and prose are not in it. A miss is explained by comparing the key's
+components with those the document's previous render recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from .adapters import find_kernelspec
+from .errors import DocumentError
+from .model import BlockId, CacheKey, Entry, Graph, Node, Plan, PlannedBlock
+from .options import DISPLAY_ONLY_OPTIONS
+from .store import Store
+
+KEY_FORMAT = 1
+# Options that shape the graph rather than the run; their effect is already in the inputs.
+GRAPH_OPTIONS = frozenset({"uses", "exports", "files"})
+
+
+def plan_render(
+    graph: Graph,
+    store: Store,
+    *,
+    force: bool | Collection[str] = False,
+    previous: Mapping[str, Any] | None = None,
+) -> Plan:
+    """Key every node in execution order and decide which must run, and why."""
+    environment = _environment(graph)
+    forced = _forced(graph, force)
+    keys: dict[BlockId, CacheKey] = {}
+    planned = []
+    for node in graph.nodes:
+        components = key_components(node, graph, keys, environment)
+        key = CacheKey(hash_components(components))
+        keys[node.id] = key
+        old = (previous or {}).get(node.id)
+        planned.append(_decide(node, key, components, store, forced.get(node.id), old, graph))
+    return Plan(graph=graph, blocks=tuple(planned))
+
+
+def _decide(
+    node: Node, key: CacheKey, components: dict[str, Any], store: Store, forced: str | None,
+    old: Mapping[str, Any] | None, graph: Graph,
+) -> PlannedBlock:
+    if node.block.option("eval") is False:
+        return PlannedBlock(node, key, components, False, "", None)
+    entry = store.get(key)
+    reason = forced or _miss_reason(node, key, components, entry, old, graph)
+    stale = bool(reason)
+    return PlannedBlock(node, key, components, stale, reason, None if stale else entry)
+
+
+def _miss_reason(
+    node: Node, key: CacheKey, components: Mapping[str, Any], entry: Entry | None,
+    old: Mapping[str, Any] | None, graph: Graph,
+) -> str:
+    if node.block.option("cache") is False:
+        return "cache: false"
+    if entry is not None and entry.status == "ok":
+        return ""
+    if entry is not None:
+        return "previous run failed"
+    if not old or "components" not in old:
+        return "new"
+    if old.get("key") == key:
+        return "not in cache"
+    return explain_change(components, old["components"], node, graph) or "key changed"
+
+
+def explain_change(new: Mapping[str, Any], old: Mapping[str, Any], node: Node, graph: Graph) -> str:
+    """A short, human reason for a key change: the first few components that differ."""
+    reasons: list[str] = []
+    if new.get("code") != old.get("code"):
+        reasons.append("code changed")
+    if new.get("options") != old.get("options") or new.get("kind") != old.get("kind"):
+        reasons.append("options changed")
+    for part in ("language", "kernel", "environment", "format"):
+        if new.get(part) != old.get(part):
+            reasons.append("environment changed")
+            break
+    reasons += _input_reasons(new, old, node)
+    reasons += _after_reasons(new, old, node, graph)
+    reasons += [f"file {path} changed" for path in _changed_pairs(new.get("files"), old.get("files"))]
+    return ", ".join(dict.fromkeys(reasons))
+
+
+def _input_reasons(new: Mapping[str, Any], old: Mapping[str, Any], node: Node) -> list[str]:
+    producers = {i.name: i.producer for i in node.inputs}
+    reasons = []
+    for name in _changed_pairs(new.get("inputs"), old.get("inputs")):
+        if name in dict(new.get("params") or []) or name in dict(old.get("params") or []):
+            continue
+        producer = producers.get(name)
+        reasons.append(f"upstream {producer} changed" if producer else f"input {name} changed")
+    reasons += [f"param {name} changed" for name in _changed_pairs(new.get("params"), old.get("params"))]
+    return reasons
+
+
+def _after_reasons(new: Mapping[str, Any], old: Mapping[str, Any], node: Node, graph: Graph) -> list[str]:
+    added = set(new.get("after") or ()) - set(old.get("after") or ())
+    if not added:
+        return []
+    del graph  # ids are not in the key; report the order-only upstreams by id
+    return [f"upstream {up} changed" for up in node.after] if node.after else ["upstream changed"]
+
+
+def _changed_pairs(new: Any, old: Any) -> list[str]:
+    new_map, old_map = dict(new or []), dict(old or [])
+    return sorted(n for n in new_map.keys() | old_map.keys() if new_map.get(n) != old_map.get(n))
+
+
+def key_components(
+    node: Node, graph: Graph, keys: Mapping[BlockId, CacheKey], environment: list[list[str]]
+) -> dict[str, Any]:
+    """Everything that can change this block's result, as plain JSON values."""
+    block = node.block
+    spec = find_kernelspec(node.kernel)
+    base = graph.document.path.parent
+    return {
+        "format": KEY_FORMAT,
+        "kind": block.kind,
+        "language": block.language,
+        "kernel": {"name": node.kernel, "argv": list(spec.argv) if spec else []},
+        "code": block.code,
+        "options": {k: v for k, v in block.options.items() if k not in DISPLAY_ONLY_OPTIONS | GRAPH_OPTIONS},
+        "inputs": [[i.name, keys[i.producer]] for i in node.inputs if i.producer is not None],
+        "params": [[i.name, _canonical(graph.params.get(i.name))] for i in node.inputs if i.param],
+        "after": sorted(keys[a] for a in node.after if a in keys),
+        "files": [[f, file_digest(base / f)] for f in node.files],
+        "environment": environment,
+        "snapshot": node.snapshot,
+    }
+
+
+def hash_components(components: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_canonical(components).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's content, remembered while its size and mtime stay the same."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    marker = (str(path), stat.st_mtime_ns, stat.st_size)
+    if marker not in _digests:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        _digests[marker] = digest.hexdigest()
+    return _digests[marker]
+
+
+def _environment(graph: Graph) -> list[list[str]]:
+    """Lock files named by the front matter `environment:`, with their content hashes."""
+    names = graph.document.front_matter.get("environment") or []
+    if isinstance(names, str):
+        names = [names]
+    base = graph.document.path.parent
+    pairs = []
+    for name in names:
+        path = base / str(name)
+        if not path.is_file():
+            raise DocumentError(f"lock file '{name}' named in `environment:` does not exist", path=str(graph.document.path), line=1)
+        pairs.append([str(name), file_digest(path)])
+    return pairs
+
+
+def _forced(graph: Graph, force: bool | Collection[str]) -> dict[BlockId, str]:
+    """Blocks to run whatever the cache holds: all, or the named ones and what depends on them."""
+    if force is True:
+        return {n.id: "forced" for n in graph.nodes}
+    if not force:
+        return {}
+    assert not isinstance(force, bool)
+    ids = {n.id for n in graph.nodes}
+    reasons: dict[BlockId, str] = {}
+    for label in force:
+        if label not in ids:
+            raise DocumentError(f"--force names no block '{label}'", path=str(graph.document.path))
+        reasons[BlockId(label)] = "forced"
+        for down in graph.downstream(BlockId(label)):
+            reasons.setdefault(down, f"upstream {label} forced")
+    return reasons
+
+
+def manifest_for(plan: Plan) -> dict[str, Any]:
+    """What the next render compares its keys with: per block, the key and its components."""
+    return {b.id: {"key": b.key, "components": b.components} for b in plan.blocks}
