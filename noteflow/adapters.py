@@ -71,7 +71,9 @@ def load_adapters() -> dict[str, Adapter]:
 
 def _read_adapter(path: Path) -> Adapter:
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    templates = {k: data[k] for k in ("setup", "save", "load", "assign", "delete", "inline") if k in data}
+    templates: dict[str, str] = {
+        k: data[k] for k in ("setup", "save", "load", "assign", "delete", "inline") if k in data
+    }
     return Adapter(
         language=data["language"],
         display_name=data.get("display_name", data["language"]),
@@ -116,7 +118,9 @@ def find_kernelspec(name: str) -> KernelSpec | None:
                 data = json.loads(spec_file.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            return KernelSpec(name, tuple(data.get("argv", ())), data.get("language", ""), spec_file.parent)
+            return KernelSpec(
+                name, tuple(data.get("argv", ())), data.get("language", ""), spec_file.parent
+            )
     if name == "python3":
         return _native_python_spec()
     return None
@@ -132,7 +136,9 @@ def _native_python_spec() -> KernelSpec | None:
     return KernelSpec("python3", tuple(data["argv"]), "python", None)
 
 
-def resolve_kernelspec(adapter: Adapter, requested: str | None, *, path: str, line: int) -> KernelSpec:
+def resolve_kernelspec(
+    adapter: Adapter, requested: str | None, *, path: str, line: int
+) -> KernelSpec:
     """The kernelspec a block of this language runs in, or a clear error with the install hint."""
     candidates = (requested,) if requested else adapter.kernelspecs
     for name in candidates:
@@ -152,5 +158,7 @@ def language_for(name: str, *, path: str, line: int) -> Adapter:
     adapter = adapter_for_fence(name)
     if adapter is None:
         known = ", ".join(sorted(fence_languages()))
-        raise DocumentError(f"unknown language or component '{name}'", path=path, line=line, hint=f"known: {known}")
+        raise DocumentError(
+            f"unknown language or component '{name}'", path=path, line=line, hint=f"known: {known}"
+        )
     return adapter

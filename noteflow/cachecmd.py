@@ -41,7 +41,9 @@ def list_cache(plan: Plan, store: LocalStore) -> list[CacheRow]:
             status = "failed (re-runs next time)"
         else:
             status = "stale (forced)" if planned.stale else "cached"
-        rows.append(CacheRow(planned.id, planned.key, status, _entry_size(store, planned.key, entry)))
+        rows.append(
+            CacheRow(planned.id, planned.key, status, _entry_size(store, planned.key, entry))
+        )
     return rows
 
 
@@ -69,7 +71,9 @@ def format_rows(rows: list[CacheRow]) -> str:
     width = max([len(r.block) for r in rows] + [5])
     lines = [f"{'block':<{width}}  {'key':<12}  {'size':>9}  status"]
     for row in rows:
-        lines.append(f"{row.block:<{width}}  {row.key[:12]}  {human_size(row.size):>9}  {row.status}")
+        lines.append(
+            f"{row.block:<{width}}  {row.key[:12]}  {human_size(row.size):>9}  {row.status}"
+        )
     return "\n".join(lines)
 
 
@@ -87,8 +91,11 @@ def clear_cache(plan: Plan, store: LocalStore, label: str | None) -> int:
         blocks = tuple(b for b in blocks if b.id == label)
         if not blocks:
             known = ", ".join(b.id for b in plan.blocks)
-            raise NoteflowError(f"no block '{label}' in this document", path=str(plan.graph.document.path),
-                                hint=f"blocks: {known}")
+            raise NoteflowError(
+                f"no block '{label}' in this document",
+                path=str(plan.graph.document.path),
+                hint=f"blocks: {known}",
+            )
     return sum(store.delete(b.key) for b in blocks)
 
 
@@ -133,7 +140,9 @@ def _remove_blobs(store: LocalStore, live: set[str]) -> tuple[int, int]:
     now = time.time()
     for path in list(store.blobs()):
         is_temp = path.name.startswith(".tmp-")
-        if (is_temp and now - path.stat().st_mtime > TEMP_GRACE_SECONDS) or (not is_temp and path.name not in live):
+        if (is_temp and now - path.stat().st_mtime > TEMP_GRACE_SECONDS) or (
+            not is_temp and path.name not in live
+        ):
             freed += path.stat().st_size
             path.unlink()
             removed += 1

@@ -18,12 +18,16 @@ import yaml
 
 from . import __version__
 from .errors import NoteflowError
-from .model import BlockResult, PlannedBlock, RunSummary
+from .model import BlockResult, PlannedBlock, RunSummary, Status
 from .pipeline import RenderOptions, prepare, render_document, report_json, store_for
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="noteflow", description="Render Markdown documents whose code blocks run in Jupyter kernels, re-running only what changed.")
+    parser = argparse.ArgumentParser(
+        prog="noteflow",
+        description="Render Markdown documents whose code blocks run in Jupyter kernels, "
+        "re-running only what changed.",
+    )
     parser.add_argument("--version", action="version", version=f"noteflow {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _render_parser(commands)
@@ -38,16 +42,44 @@ def build_parser() -> argparse.ArgumentParser:
 def _render_parser(commands: Any) -> None:
     render = commands.add_parser("render", help="execute stale blocks and write the page")
     render.add_argument("document", type=Path, nargs="?", metavar="DOC")
-    render.add_argument("-o", "--output", type=Path, metavar="OUT", help="output file (default: DOC with .html/.ipynb)")
-    render.add_argument("--to", choices=("html", "ipynb"), default="html", help="output format (default html)")
-    render.add_argument("-P", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a front-matter parameter (value read as YAML)")
-    render.add_argument("--force", nargs="?", const="*", action="append", metavar="LABEL",
-                        help="re-run every block, or LABEL and what depends on it")
-    render.add_argument("--strict", action="store_true", help="stop at the first failing block, write no page")
-    render.add_argument("--frozen", action="store_true", help="execute nothing; exit 1 if any block is stale")
-    render.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache store (default: .noteflow beside DOC)")
-    render.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of every block")
+    render.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT",
+        help="output file (default: DOC with .html/.ipynb)",
+    )
+    render.add_argument(
+        "--to", choices=("html", "ipynb"), default="html", help="output format (default html)"
+    )
+    render.add_argument(
+        "-P",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a front-matter parameter (value read as YAML)",
+    )
+    render.add_argument(
+        "--force",
+        nargs="?",
+        const="*",
+        action="append",
+        metavar="LABEL",
+        help="re-run every block, or LABEL and what depends on it",
+    )
+    render.add_argument(
+        "--strict", action="store_true", help="stop at the first failing block, write no page"
+    )
+    render.add_argument(
+        "--frozen", action="store_true", help="execute nothing; exit 1 if any block is stale"
+    )
+    render.add_argument(
+        "--cache-dir", type=Path, metavar="DIR", help="cache store (default: .noteflow beside DOC)"
+    )
+    render.add_argument(
+        "--report", type=Path, metavar="FILE.json", help="write a JSON report of every block"
+    )
     render.add_argument("-q", "--quiet", action="store_true", help="no per-block progress lines")
 
 
@@ -59,7 +91,13 @@ def _cache_parser(commands: Any) -> None:
     clear = actions.add_parser("clear", help="forget cached results of DOC, or of DOC#label")
     clear.add_argument("document", metavar="DOC[#LABEL]")
     gc = actions.add_parser("gc", help="drop entries and blobs no rendered document references")
-    gc.add_argument("document", type=Path, nargs="?", metavar="DOC_OR_DIR", help="a document or a cache directory (default ./.noteflow)")
+    gc.add_argument(
+        "document",
+        type=Path,
+        nargs="?",
+        metavar="DOC_OR_DIR",
+        help="a document or a cache directory (default ./.noteflow)",
+    )
     for sub in (listing, clear, gc):
         sub.add_argument("--cache-dir", type=Path, metavar="DIR")
         if sub is not gc:
@@ -81,7 +119,9 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(format="noteflow: warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(
+        format="noteflow: warning: %(message)s", level=logging.WARNING, stream=sys.stderr
+    )
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return _dispatch(args)
@@ -89,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("\nnoteflow: interrupted; kernels stopped, nothing partial was written", file=sys.stderr)
+        print(
+            "\nnoteflow: interrupted; kernels stopped, nothing partial was written", file=sys.stderr
+        )
         return 130
 
 
@@ -110,8 +152,15 @@ def _render(args: argparse.Namespace) -> int:
     force: bool | set[str] = False
     if args.force:
         force = True if "*" in args.force else set(args.force)
-    options = RenderOptions(output=args.output, to=args.to, params=parse_params(args.param), force=force,
-                            strict=args.strict, frozen=args.frozen, cache_dir=args.cache_dir)
+    options = RenderOptions(
+        output=args.output,
+        to=args.to,
+        params=parse_params(args.param),
+        force=force,
+        strict=args.strict,
+        frozen=args.frozen,
+        cache_dir=args.cache_dir,
+    )
     progress = Progress(sys.stderr, quiet=args.quiet)
     outcome = render_document(document, options, on_event=progress.event)
     if args.report:
@@ -147,7 +196,9 @@ def _cache(args: argparse.Namespace) -> int:
         print(cachecmd.gc_summary(cachecmd.collect_garbage(store)))
         return 0
     text, _, label = str(args.document).partition("#")
-    _, plan, store = prepare(Path(text), RenderOptions(params=parse_params(args.param), cache_dir=args.cache_dir))
+    _, plan, store = prepare(
+        Path(text), RenderOptions(params=parse_params(args.param), cache_dir=args.cache_dir)
+    )
     if args.action == "ls":
         print(cachecmd.format_rows(cachecmd.list_cache(plan, store)))
     else:
@@ -196,9 +247,10 @@ class Progress:
         executed = summary.count("executed")
         seconds = sum(r.seconds for r in summary.results.values() if r.status == "executed")
         parts.append(f"{executed} executed in {seconds:.1f} s")
-        for status in ("failed", "not-run", "skipped"):
-            if summary.count(status):  # type: ignore[arg-type]
-                parts.append(f"{summary.count(status)} {status}")  # type: ignore[arg-type]
+        statuses: tuple[Status, ...] = ("failed", "not-run", "skipped")
+        for status in statuses:
+            if summary.count(status):
+                parts.append(f"{summary.count(status)} {status}")
         self._line(f"{total} blocks: {', '.join(parts)}")
         if output is not None:
             self._line(f"wrote {output}")

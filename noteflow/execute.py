@@ -35,8 +35,13 @@ class KernelBackend(Protocol):
     def start(self) -> None: ...
 
     def execute(
-        self, code: str, *, timeout: float | None = None, silent: bool = False,
-        user_expressions: Mapping[str, str] | None = None, cancel: Callable[[], bool] | None = None,
+        self,
+        code: str,
+        *,
+        timeout: float | None = None,
+        silent: bool = False,
+        user_expressions: Mapping[str, str] | None = None,
+        cancel: Callable[[], bool] | None = None,
     ) -> Execution: ...
 
     def restart(self) -> None: ...
@@ -100,7 +105,11 @@ class Executor:
     # -- running a plan --------------------------------------------------------------------
 
     def run(
-        self, plan: Plan, *, strict: bool = False, on_event: EventHandler | None = None,
+        self,
+        plan: Plan,
+        *,
+        strict: bool = False,
+        on_event: EventHandler | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> RunSummary:
         started = time.monotonic()
@@ -160,16 +169,22 @@ class Executor:
         timeout = _timeout(planned, run.plan)
         if node.block.kind == "inline":
             execution = kernel.backend.execute(
-                "", timeout=timeout, user_expressions={"value": adapter.template("inline", code=node.block.code)},
+                "",
+                timeout=timeout,
+                user_expressions={"value": adapter.template("inline", code=node.block.code)},
                 cancel=run.cancel,
             )
             return _inline_outputs(execution)
         expressions = {"save": self._save_code(kernel, node)} if adapter.save_in_request else None
-        return kernel.backend.execute(node.block.code, timeout=timeout, user_expressions=expressions, cancel=run.cancel)
+        return kernel.backend.execute(
+            node.block.code, timeout=timeout, user_expressions=expressions, cancel=run.cancel
+        )
 
     def _save_code(self, kernel: LiveKernel, node: Node) -> str:
         return kernel.adapter.template(
-            "save", names=repr(sorted(node.defines)), directory=repr(str(self.store.blob_dir)),
+            "save",
+            names=repr(sorted(node.defines)),
+            directory=repr(str(self.store.blob_dir)),
             snapshot=repr(node.snapshot),
         )
 
@@ -178,41 +193,97 @@ class Executor:
             return {}
         saved = execution.expression("save") if kernel.adapter.save_in_request else None
         if saved is None:
-            saved = kernel.backend.execute("", user_expressions={"save": self._save_code(kernel, node)}).expression("save")
+            saved = kernel.backend.execute(
+                "", user_expressions={"save": self._save_code(kernel, node)}
+            ).expression("save")
         try:
             exports = json.loads(saved) if isinstance(saved, str) else None
         except ValueError:
             exports = None
         if not isinstance(exports, dict):
-            return {name: {"unsaved": "the kernel did not report saved values"} for name in node.defines}
+            return {
+                name: {"unsaved": "the kernel did not report saved values"} for name in node.defines
+            }
         return exports
 
-    def _record_success(self, kernel: LiveKernel, planned: PlannedBlock, run: _Run, execution: Execution) -> BlockResult:
+    def _record_success(
+        self, kernel: LiveKernel, planned: PlannedBlock, run: _Run, execution: Execution
+    ) -> BlockResult:
         node = planned.node
         exports = self._exports(kernel, node, execution)
         if node.snapshot:
             kernel.live = {name: planned.key for name in exports}
         for name in node.defines:
             kernel.live[name] = planned.key
-        entry = Entry(planned.key, planned.id, "ok", tuple(execution.outputs), execution.seconds, exports,
-                      kernel.backend.language_version, time.time(), execution.error)
+        entry = Entry(
+            planned.key,
+            planned.id,
+            "ok",
+            tuple(execution.outputs),
+            execution.seconds,
+            exports,
+            kernel.backend.language_version,
+            time.time(),
+            execution.error,
+        )
         self.store.put(entry)
         run.entries[planned.key] = entry
-        return BlockResult(planned.id, "executed", entry.outputs, execution.seconds, planned.reason, planned.key,
-                           execution.error, bool(execution.error), entry.language_version)
+        return BlockResult(
+            planned.id,
+            "executed",
+            entry.outputs,
+            execution.seconds,
+            planned.reason,
+            planned.key,
+            execution.error,
+            bool(execution.error),
+            entry.language_version,
+        )
 
-    def _record_failure(self, kernel: LiveKernel, planned: PlannedBlock, run: _Run, execution: Execution) -> BlockResult:
+    def _record_failure(
+        self, kernel: LiveKernel, planned: PlannedBlock, run: _Run, execution: Execution
+    ) -> BlockResult:
         _forget(kernel, planned.node)
-        entry = Entry(planned.key, planned.id, "failed", tuple(execution.outputs), execution.seconds, {},
-                      kernel.backend.language_version, time.time(), execution.error)
+        entry = Entry(
+            planned.key,
+            planned.id,
+            "failed",
+            tuple(execution.outputs),
+            execution.seconds,
+            {},
+            kernel.backend.language_version,
+            time.time(),
+            execution.error,
+        )
         self.store.put(entry)
-        outputs = entry.outputs or ({"output_type": "error", "ename": "noteflow", "evalue": execution.error,
-                                     "traceback": [execution.error]},)
+        outputs = entry.outputs or (
+            {
+                "output_type": "error",
+                "ename": "noteflow",
+                "evalue": execution.error,
+                "traceback": [execution.error],
+            },
+        )
         if execution.status in ("timeout", "dead") or not entry.outputs:
-            outputs = (*entry.outputs, {"output_type": "stream", "name": "stderr", "text": execution.error + "\n"}) \
-                if entry.outputs else outputs
-        return BlockResult(planned.id, "failed", outputs, execution.seconds, planned.reason, planned.key,
-                           execution.error, False, entry.language_version)
+            outputs = (
+                (
+                    *entry.outputs,
+                    {"output_type": "stream", "name": "stderr", "text": execution.error + "\n"},
+                )
+                if entry.outputs
+                else outputs
+            )
+        return BlockResult(
+            planned.id,
+            "failed",
+            outputs,
+            execution.seconds,
+            planned.reason,
+            planned.key,
+            execution.error,
+            False,
+            entry.language_version,
+        )
 
     def _recover(self, kernel: LiveKernel, generation: int) -> None:
         """After a timeout or a death the kernel's state is unknown: restart if dead, forget all."""
@@ -226,14 +297,19 @@ class Executor:
     def _prepare(self, kernel: LiveKernel, node: Node, run: _Run, replaying: set[BlockId]) -> None:
         """Make every input of `node` the value its producer defined; remove unresolved names."""
         batch = _Batch()
-        for item in sorted((i for i in node.inputs if i.producer), key=lambda i: run.planned[i.producer].node.block.index):
+        for item in sorted(
+            (i for i in node.inputs if i.producer),
+            key=lambda i: run.planned[BlockId(str(i.producer))].node.block.index,
+        ):
             assert item.producer is not None
             producer = run.planned[item.producer]
             if kernel.live.get(item.name) == producer.key:
                 continue
             spec = self._export_spec(producer, item.name, run)
             if "blob" in spec and self.store.blob_path(spec["blob"]).is_file():
-                batch.loads.append((item.name, str(self.store.blob_path(spec["blob"])), producer.key))
+                batch.loads.append(
+                    (item.name, str(self.store.blob_path(spec["blob"])), producer.key)
+                )
             elif spec.get("absent"):
                 batch.deletes.append(item.name)
             else:
@@ -241,7 +317,9 @@ class Executor:
                 self._replay(kernel, producer, run, replaying)
         batch.deletes.extend(n for n in node.unresolved)
         for item in node.inputs:
-            token = "param:" + json.dumps(run.plan.graph.params.get(item.name), sort_keys=True, default=str)
+            token = "param:" + json.dumps(
+                run.plan.graph.params.get(item.name), sort_keys=True, default=str
+            )
             if item.param and kernel.live.get(item.name) != token:
                 batch.params[item.name] = (run.plan.graph.params.get(item.name), token)
         self._flush(kernel, batch, run)
@@ -259,9 +337,13 @@ class Executor:
         code = batch.code(kernel.adapter)
         if not code:
             return
-        result = kernel.backend.execute(code, timeout=DEFAULT_TIMEOUT, silent=True, cancel=run.cancel)
+        result = kernel.backend.execute(
+            code, timeout=DEFAULT_TIMEOUT, silent=True, cancel=run.cancel
+        )
         if result.status != "ok":
-            raise RestoreError(f"could not load inputs {', '.join(batch.names())} into the kernel: {result.error}")
+            raise RestoreError(
+                f"could not load inputs {', '.join(batch.names())} into the kernel: {result.error}"
+            )
         for name, _, token in batch.loads:
             kernel.live[name] = token
         for name in batch.deletes:
@@ -270,16 +352,24 @@ class Executor:
             kernel.live[name] = token
         batch.clear()
 
-    def _replay(self, kernel: LiveKernel, producer: PlannedBlock, run: _Run, replaying: set[BlockId]) -> None:
+    def _replay(
+        self, kernel: LiveKernel, producer: PlannedBlock, run: _Run, replaying: set[BlockId]
+    ) -> None:
         """Re-run a producer whose value is not stored, outputs discarded."""
         if producer.id in replaying:
             raise RestoreError(f"cannot restore block `{producer.id}`: it depends on itself")
         self._prepare(kernel, producer.node, run, replaying | {producer.id})
-        result = kernel.backend.execute(producer.node.block.code, timeout=_timeout(producer, run.plan), silent=True,
-                                        cancel=run.cancel)
+        result = kernel.backend.execute(
+            producer.node.block.code,
+            timeout=_timeout(producer, run.plan),
+            silent=True,
+            cancel=run.cancel,
+        )
         if result.status != "ok" and not producer.node.block.option("error"):
             _forget(kernel, producer.node)
-            raise RestoreError(f"could not restore inputs: replaying block `{producer.id}` failed: {result.error}")
+            raise RestoreError(
+                f"could not restore inputs: replaying block `{producer.id}` failed: {result.error}"
+            )
         if producer.node.snapshot:
             kernel.live.clear()
         for name in producer.node.defines:
@@ -300,7 +390,7 @@ class Executor:
         return kernel
 
     def _versions(self, plan: Plan) -> dict[str, str]:
-        versions = {}
+        versions: dict[str, str] = {}
         for planned in plan.blocks:
             language = planned.node.block.language
             if planned.entry and planned.entry.language_version:
@@ -360,12 +450,24 @@ def _inline_outputs(execution: Execution) -> Execution:
         return execution
     if item.get("status") == "ok":
         text = execution.expression("value")
-        execution.outputs = [{"output_type": "execute_result", "data": {"text/plain": str(text)}, "metadata": {},
-                              "execution_count": None}]
+        execution.outputs = [
+            {
+                "output_type": "execute_result",
+                "data": {"text/plain": str(text)},
+                "metadata": {},
+                "execution_count": None,
+            }
+        ]
         return execution
     error = f"{item.get('ename', 'Error')}: {item.get('evalue', '')}"
-    outputs = [{"output_type": "error", "ename": item.get("ename", ""), "evalue": item.get("evalue", ""),
-                "traceback": item.get("traceback", [])}]
+    outputs = [
+        {
+            "output_type": "error",
+            "ename": item.get("ename", ""),
+            "evalue": item.get("evalue", ""),
+            "traceback": item.get("traceback", []),
+        }
+    ]
     return Execution("error", outputs, execution.seconds, error)
 
 
@@ -387,8 +489,17 @@ def _not_run(planned: PlannedBlock, reason: str) -> BlockResult:
 
 def _cached(planned: PlannedBlock, entry: Entry) -> BlockResult:
     expected = bool(entry.error) and bool(planned.node.block.option("error"))
-    return BlockResult(planned.id, "cached", entry.outputs, entry.seconds, "", planned.key, entry.error, expected,
-                       entry.language_version)
+    return BlockResult(
+        planned.id,
+        "cached",
+        entry.outputs,
+        entry.seconds,
+        "",
+        planned.key,
+        entry.error,
+        expected,
+        entry.language_version,
+    )
 
 
 def blocks_with_status(summary: RunSummary, statuses: Iterable[str]) -> list[BlockId]:

@@ -34,19 +34,26 @@ def build_graph(document: Document, overrides: Mapping[str, Any] | None = None) 
     params = resolve_params(document, overrides or {})
     builder = _Builder(document, params)
     nodes = [builder.add(block) for block in document.blocks]
-    return Graph(document=document, nodes=tuple(topological_order(nodes, str(document.path))), params=params)
+    return Graph(
+        document=document, nodes=tuple(topological_order(nodes, str(document.path))), params=params
+    )
 
 
 def resolve_params(document: Document, overrides: Mapping[str, Any]) -> dict[str, Any]:
     declared = document.front_matter.get("params") or {}
     if not isinstance(declared, dict):
-        raise GraphError("front matter `params` must be a mapping of name: default", path=str(document.path), line=1)
+        raise GraphError(
+            "front matter `params` must be a mapping of name: default",
+            path=str(document.path),
+            line=1,
+        )
     for name in overrides:
         if name not in declared:
             raise GraphError(
                 f"unknown parameter '{name}' given with -P",
                 path=str(document.path),
-                hint=_did_you_mean(name, declared) or "declare it under `params:` in the front matter",
+                hint=_did_you_mean(name, declared)
+                or "declare it under `params:` in the front matter",
             )
     return {**declared, **overrides}
 
@@ -100,7 +107,9 @@ class _Builder:
         return node
 
     def _kernel(self, block: Block) -> str:
-        requested = block.option("kernel") or (self.document.front_matter.get("kernels") or {}).get(block.language)
+        requested = block.option("kernel") or (self.document.front_matter.get("kernels") or {}).get(
+            block.language
+        )
         adapter = load_adapters()[block.language]
         return resolve_kernelspec(adapter, requested, path=self.path, line=block.line).name
 
@@ -113,9 +122,13 @@ class _Builder:
         inputs, unresolved = self._resolve(reads | set(self._uses(block)), scope, block)
         after = self._label_edges(block) + ((scope.barrier,) if scope.barrier else ())
         defines |= set(block.option("exports") or ())
-        return Node(block, kernel, inputs, frozenset(defines), after, unresolved, files=self._files(block))
+        return Node(
+            block, kernel, inputs, frozenset(defines), after, unresolved, files=self._files(block)
+        )
 
-    def _close_over_functions(self, analysis: PythonAnalysis, scope: _KernelScope) -> tuple[set[str], set[str]]:
+    def _close_over_functions(
+        self, analysis: PythonAnalysis, scope: _KernelScope
+    ) -> tuple[set[str], set[str]]:
         """Reading a function also reads the globals it reads and defines what it mutates."""
         reads, defines = set(analysis.reads), set(analysis.defines)
         pending, seen = list(reads), set()
@@ -132,12 +145,23 @@ class _Builder:
             pending.extend(fresh)
         return reads, defines
 
-    def _barrier_node(self, block: Block, kernel: str, scope: _KernelScope, analysis: PythonAnalysis) -> Node:
+    def _barrier_node(
+        self, block: Block, kernel: str, scope: _KernelScope, analysis: PythonAnalysis
+    ) -> Node:
         """A block that cannot be analysed reads everything and saves the whole namespace."""
         reads = set(scope.definers) | set(analysis.reads) | set(self._uses(block))
         inputs, unresolved = self._resolve(reads, scope, block)
         after = tuple(scope.blocks) + self._label_edges(block)
-        return Node(block, kernel, inputs, frozenset(analysis.defines), after, unresolved, True, self._files(block))
+        return Node(
+            block,
+            kernel,
+            inputs,
+            frozenset(analysis.defines),
+            after,
+            unresolved,
+            True,
+            self._files(block),
+        )
 
     def _chained_node(self, block: Block, kernel: str, scope: _KernelScope) -> Node:
         uses = self._uses(block)
@@ -146,7 +170,15 @@ class _Builder:
             self._unknown(sorted(unresolved)[0], block)
         chain = () if uses or scope.last is None else (scope.last,)
         defines = frozenset(block.option("exports") or ())
-        return Node(block, kernel, inputs, defines, chain + self._label_edges(block), frozenset(), files=self._files(block))
+        return Node(
+            block,
+            kernel,
+            inputs,
+            defines,
+            chain + self._label_edges(block),
+            frozenset(),
+            files=self._files(block),
+        )
 
     def _uses(self, block: Block) -> list[str]:
         uses = [str(u) for u in block.option("uses") or ()]
@@ -159,7 +191,9 @@ class _Builder:
         uses = [str(u) for u in block.option("uses") or ()]
         return tuple(BlockId(u) for u in uses if u in self.labels and u not in self.all_exports)
 
-    def _resolve(self, names: set[str], scope: _KernelScope, block: Block) -> tuple[tuple[Input, ...], frozenset[str]]:
+    def _resolve(
+        self, names: set[str], scope: _KernelScope, block: Block
+    ) -> tuple[tuple[Input, ...], frozenset[str]]:
         inputs, unresolved = [], set()
         for name in sorted(names):
             producer = self._producer(name, scope, block)
@@ -191,12 +225,16 @@ class _Builder:
         return later[0] if later else None
 
     def _all_exports(self) -> dict[str, list[BlockId]]:
-        """Names each block declares with `exports:`, for `uses:` that look ahead or across kernels."""
+        """Names each block defines or exports, for `uses:` that look ahead or across kernels."""
         found: dict[str, list[BlockId]] = {}
         for block in self.document.blocks:
             for name in block.option("exports") or ():
                 found.setdefault(str(name), []).append(block.id)
-            if block.language == "python" and block.kind == "code" and block.option("eval") is not False:
+            if (
+                block.language == "python"
+                and block.kind == "code"
+                and block.option("eval") is not False
+            ):
                 for name in analyze_python(block.code).defines:
                     found.setdefault(name, []).append(block.id)
         return found
@@ -223,7 +261,8 @@ class _Builder:
             path=self.path,
             line=block.line,
             block=block.id,
-            hint=_did_you_mean(name, candidates) or "define it in an earlier block or add it to `exports:`",
+            hint=_did_you_mean(name, candidates)
+            or "define it in an earlier block or add it to `exports:`",
         )
 
 
@@ -255,16 +294,25 @@ def topological_order(nodes: list[Node], path: str) -> list[Node]:
     return order
 
 
-def _cycle_error(stuck: set[BlockId], waiting: dict[BlockId, set[BlockId]], by_id: dict[BlockId, Node], path: str) -> GraphError:
+def _cycle_error(
+    stuck: set[BlockId], waiting: dict[BlockId, set[BlockId]], by_id: dict[BlockId, Node], path: str
+) -> GraphError:
     start = min(stuck, key=lambda i: by_id[i].block.index)
     cycle, current = [start], start
     while True:
-        current = min((u for u in waiting[current] if u in stuck), key=lambda i: by_id[i].block.index)
+        current = min(
+            (u for u in waiting[current] if u in stuck), key=lambda i: by_id[i].block.index
+        )
         if current in cycle:
             cycle = [*cycle[cycle.index(current) :], current]
             break
         cycle.append(current)
     names = " -> ".join(cycle)
     first = by_id[cycle[0]].block
-    return GraphError(f"dependency cycle: {names}", path=path, line=first.line, block=first.id,
-                      hint="break the cycle by removing one of these `uses:` entries")
+    return GraphError(
+        f"dependency cycle: {names}",
+        path=path,
+        line=first.line,
+        block=first.id,
+        hint="break the cycle by removing one of these `uses:` entries",
+    )

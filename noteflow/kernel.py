@@ -60,7 +60,9 @@ class Execution:
 class KernelSession:
     """A kernel process and its client; reusable across many runs (the live preview)."""
 
-    def __init__(self, spec_name: str, adapter: Adapter, cwd: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, spec_name: str, adapter: Adapter, cwd: Path, env: Mapping[str, str] | None = None
+    ) -> None:
         self.spec_name = spec_name
         self.adapter = adapter
         self.cwd = cwd
@@ -118,7 +120,9 @@ class KernelSession:
             return
         result = self.execute(setup, timeout=60, silent=True)
         if result.status != "ok":
-            raise KernelStartError(f"noteflow's set-up code failed in kernel '{self.spec_name}': {result.error}")
+            raise KernelStartError(
+                f"noteflow's set-up code failed in kernel '{self.spec_name}': {result.error}"
+            )
 
     def is_alive(self) -> bool:
         return bool(self._km is not None and self._km.is_alive())
@@ -166,8 +170,12 @@ class KernelSession:
         started = time.monotonic()
         deadline = started + timeout if timeout else float("inf")
         msg_id = self._kc.execute(
-            code, silent=silent, store_history=False, user_expressions=dict(user_expressions or {}),
-            allow_stdin=False, stop_on_error=False,
+            code,
+            silent=silent,
+            store_history=False,
+            user_expressions=dict(user_expressions or {}),
+            allow_stdin=False,
+            stop_on_error=False,
         )
         collector = _OutputCollector()
         status = self._read_until_idle(msg_id, collector, deadline, cancel)
@@ -177,7 +185,11 @@ class KernelSession:
         return self._result(status, reply, collector, started, timeout)
 
     def _read_until_idle(
-        self, msg_id: str, collector: _OutputCollector, deadline: float, cancel: Callable[[], bool] | None
+        self,
+        msg_id: str,
+        collector: _OutputCollector,
+        deadline: float,
+        cancel: Callable[[], bool] | None,
     ) -> ExecStatus:
         while True:
             if time.monotonic() > deadline:
@@ -185,7 +197,9 @@ class KernelSession:
             if cancel is not None and cancel():
                 return self._stop_running(msg_id, collector, "cancelled")
             try:
-                msg = self._kc.get_iopub_msg(timeout=min(POLL_SECONDS, max(deadline - time.monotonic(), 0.01)))
+                msg = self._kc.get_iopub_msg(
+                    timeout=min(POLL_SECONDS, max(deadline - time.monotonic(), 0.01))
+                )
             except queue.Empty:
                 if not self.is_alive():
                     return "dead"
@@ -193,7 +207,9 @@ class KernelSession:
             if msg["parent_header"].get("msg_id") == msg_id and collector.add(msg):
                 return "ok"
 
-    def _stop_running(self, msg_id: str, collector: _OutputCollector, status: ExecStatus) -> ExecStatus:
+    def _stop_running(
+        self, msg_id: str, collector: _OutputCollector, status: ExecStatus
+    ) -> ExecStatus:
         """Interrupt; if the kernel does not come back to idle soon, restart it."""
         self.interrupt()
         grace = time.monotonic() + 5
@@ -225,7 +241,9 @@ class KernelSession:
     def _reply(self, msg_id: str, deadline: float) -> dict[str, Any] | None:
         while time.monotonic() < deadline:
             try:
-                msg = self._kc.get_shell_msg(timeout=min(POLL_SECONDS, max(deadline - time.monotonic(), 0.01)))
+                msg = self._kc.get_shell_msg(
+                    timeout=min(POLL_SECONDS, max(deadline - time.monotonic(), 0.01))
+                )
             except queue.Empty:
                 if not self.is_alive():
                     return None
@@ -235,13 +253,19 @@ class KernelSession:
         return None
 
     def _result(
-        self, status: ExecStatus, reply: dict[str, Any] | None, collector: _OutputCollector, started: float,
+        self,
+        status: ExecStatus,
+        reply: dict[str, Any] | None,
+        collector: _OutputCollector,
+        started: float,
         timeout: float | None,
     ) -> Execution:
         seconds = time.monotonic() - started
         outputs = collector.outputs
         if status == "timeout":
-            return Execution("timeout", outputs, seconds, f"timed out after {timeout:g} s (kernel interrupted)")
+            return Execution(
+                "timeout", outputs, seconds, f"timed out after {timeout:g} s (kernel interrupted)"
+            )
         if status == "dead":
             return Execution("dead", outputs, seconds, "the kernel died while running this block")
         if status == "cancelled":
@@ -293,10 +317,20 @@ class _OutputCollector:
             return
         if kind == "error":
             self.error = dict(content)
-            self.outputs.append({"output_type": "error", "ename": content.get("ename", ""),
-                                 "evalue": content.get("evalue", ""), "traceback": list(content.get("traceback", []))})
+            self.outputs.append(
+                {
+                    "output_type": "error",
+                    "ename": content.get("ename", ""),
+                    "evalue": content.get("evalue", ""),
+                    "traceback": list(content.get("traceback", [])),
+                }
+            )
             return
-        output = {"output_type": kind, "data": dict(content.get("data", {})), "metadata": dict(content.get("metadata", {}))}
+        output: dict[str, Any] = {
+            "output_type": kind,
+            "data": dict(content.get("data", {})),
+            "metadata": dict(content.get("metadata", {})),
+        }
         if kind == "execute_result":
             output["execution_count"] = None
         display_id = (content.get("transient") or {}).get("display_id")

@@ -58,10 +58,13 @@ def _render_math(content: str, options: dict[str, Any]) -> str:
 
 
 def _install_hooks(md: MarkdownIt) -> None:
-    default_fence = md.renderer.rules["fence"]
-    default_code = md.renderer.rules["code_inline"]
+    renderer: Any = md.renderer
+    default_fence = renderer.rules["fence"]
+    default_code = renderer.rules["code_inline"]
 
-    def fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    def fence(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         hooks = env.get("nf")
         html = hooks.fence(tokens[idx]) if hooks else None
         return html if html is not None else default_fence(tokens, idx, options, env)
@@ -73,7 +76,9 @@ def _install_hooks(md: MarkdownIt) -> None:
         html = hooks.code_inline(tokens[idx]) if hooks else None
         return html if html is not None else default_code(tokens, idx, options, env)
 
-    def table_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    def table_open(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         return '<div class="nf-table">' + self.renderToken(tokens, idx, options, env)
 
     def table_close(

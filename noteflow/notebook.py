@@ -29,7 +29,10 @@ def to_notebook(document: Document, summary: RunSummary, store: Store) -> nbform
         cells += _markdown_cells(document, summary, "".join(lines[start:first]))
         result = summary.results.get(block.id)
         cell = new_code_cell(source=block.code.rstrip("\n"), outputs=_outputs(result, store))
-        cell.metadata["noteflow"] = {"id": block.id, "status": result.status if result else "not-run"}
+        cell.metadata["noteflow"] = {
+            "id": block.id,
+            "status": result.status if result else "not-run",
+        }
         cells.append(cell)
         start = last
     cells += _markdown_cells(document, summary, "".join(lines[start:]))
@@ -42,7 +45,9 @@ def _body_start(document: Document) -> int:
     return first.map[1] if first is not None and first.type == "front_matter" and first.map else 0
 
 
-def _markdown_cells(document: Document, summary: RunSummary, text: str) -> list[nbformat.NotebookNode]:
+def _markdown_cells(
+    document: Document, summary: RunSummary, text: str
+) -> list[nbformat.NotebookNode]:
     for block in (b for b in document.blocks if b.kind == "inline"):
         result = summary.results.get(block.id)
         value = _inline_value(result)
@@ -85,7 +90,11 @@ def _metadata(document: Document, summary: RunSummary) -> dict[str, Any]:
     language = languages[0] if languages else "python"
     adapter = load_adapters()[language]
     return {
-        "kernelspec": {"name": adapter.kernelspecs[0], "display_name": adapter.display_name, "language": language},
+        "kernelspec": {
+            "name": adapter.kernelspecs[0],
+            "display_name": adapter.display_name,
+            "language": language,
+        },
         "language_info": {"name": language, "version": summary.kernel_versions.get(language, "")},
         "title": document.title,
     }

@@ -50,7 +50,9 @@ def parse_document(path: Path, text: str) -> Document:
     front = _front_matter(tokens, str(path))
     blocks = tuple(_blocks(tokens, str(path)))
     _check_unique_ids(blocks, str(path))
-    return Document(path=path, source=text, front_matter=front, blocks=blocks, tokens=tuple(tokens), env=env)
+    return Document(
+        path=path, source=text, front_matter=front, blocks=blocks, tokens=tuple(tokens), env=env
+    )
 
 
 def _front_matter(tokens: list[Token], path: str) -> dict[str, Any]:
@@ -66,7 +68,9 @@ def _front_matter(tokens: list[Token], path: str) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise DocumentError("front matter must be a YAML mapping (key: value lines)", path=path, line=2)
+        raise DocumentError(
+            "front matter must be a YAML mapping (key: value lines)", path=path, line=2
+        )
     return data
 
 
@@ -89,7 +93,9 @@ def _blocks(tokens: list[Token], path: str) -> Iterator[Block]:
                     yield block
 
 
-def _fence_block(token: Token, token_index: int, index: int, counters: dict[str, int], path: str) -> Block | None:
+def _fence_block(
+    token: Token, token_index: int, index: int, counters: dict[str, int], path: str
+) -> Block | None:
     line = (token.map[0] if token.map else 0) + 1
     header = parse_fence_info(token.info, path=path, line=line)
     if header is None:
@@ -97,9 +103,14 @@ def _fence_block(token: Token, token_index: int, index: int, counters: dict[str,
     if header.escaped:
         token.meta["nf_verbatim"] = "{" + token.info.strip()[2:-2].strip() + "}"
         return None
-    adapter, comment_options, code = _language_and_body(header.name, header.argument, token.content, path, line)
+    adapter, comment_options, code = _language_and_body(
+        header.name, header.argument, token.content, path, line
+    )
     options = merge_options(
-        [("fence attributes", normalise(header.options, path=path, line=line)), ("option comments", comment_options)],
+        [
+            ("fence attributes", normalise(header.options, path=path, line=line)),
+            ("option comments", comment_options),
+        ],
         path=path,
         line=line,
     )
@@ -124,15 +135,21 @@ def _language_and_body(
         kernel = (argument or "python3").lower()
         adapter = adapter_for_fence(MYST_KERNELS.get(kernel, kernel))
         if adapter is None:
-            raise DocumentError(f"unknown kernel '{kernel}' in a {{code-cell}}", path=path, line=line)
+            raise DocumentError(
+                f"unknown kernel '{kernel}' in a {{code-cell}}", path=path, line=line
+            )
         options, code, _ = split_myst_options(body, path=path, line=line + 1)
     else:
         adapter = language_for(name, path=path, line=line)
-        options, code, _ = split_option_lines(body, adapter.comment_prefixes, path=path, line=line + 1)
+        options, code, _ = split_option_lines(
+            body, adapter.comment_prefixes, path=path, line=line + 1
+        )
     return adapter, normalise(options, path=path, line=line + 1), code
 
 
-def _block_id(options: Mapping[str, Any], language: str, counters: dict[str, int]) -> tuple[BlockId, bool]:
+def _block_id(
+    options: Mapping[str, Any], language: str, counters: dict[str, int]
+) -> tuple[BlockId, bool]:
     counters[language] = counters.get(language, 0) + 1
     label = options.get("label")
     if label:
@@ -140,7 +157,9 @@ def _block_id(options: Mapping[str, Any], language: str, counters: dict[str, int
     return BlockId(f"{language}-{counters[language]}"), False
 
 
-def _inline_block(child: Token, parent: Token, index: int, counters: dict[str, int], path: str) -> Block | None:
+def _inline_block(
+    child: Token, parent: Token, index: int, counters: dict[str, int], path: str
+) -> Block | None:
     if child.type != "code_inline":
         return None
     match = INLINE_EXPRESSION.match(child.content)

@@ -65,7 +65,11 @@ def prepare(path: Path, options: RenderOptions) -> tuple[Document, Plan, LocalSt
 
 
 def render_document(
-    path: Path, options: RenderOptions, *, executor: Executor | None = None, on_event: EventHandler | None = None
+    path: Path,
+    options: RenderOptions,
+    *,
+    executor: Executor | None = None,
+    on_event: EventHandler | None = None,
 ) -> RenderOutcome:
     document, plan, store = prepare(path, options)
     if options.frozen:
@@ -78,8 +82,12 @@ def render_document(
     store.write_manifest(document.path, manifest_for(plan))
     if options.strict and summary.failed:
         first = summary.failed[0]
-        raise StrictError(f"block '{first.block_id}' failed: {first.error}", path=str(document.path),
-                          line=plan.graph.node(first.block_id).block.line, block=first.block_id)
+        raise StrictError(
+            f"block '{first.block_id}' failed: {first.error}",
+            path=str(document.path),
+            line=plan.graph.node(first.block_id).block.line,
+            block=first.block_id,
+        )
     output = write_output(document, summary, store, options)
     return RenderOutcome(document, plan, summary, output)
 
@@ -88,15 +96,20 @@ def _check_frozen(plan: Plan, path: str) -> None:
     stale = plan.stale()
     if stale:
         listing = "; ".join(f"{b.id} ({b.reason})" for b in stale)
-        raise FrozenError(f"--frozen: {len(stale)} block(s) are stale: {listing}", path=path,
-                          hint="render without --frozen and commit the cache, or fix what changed")
+        raise FrozenError(
+            f"--frozen: {len(stale)} block(s) are stale: {listing}",
+            path=path,
+            hint="render without --frozen and commit the cache, or fix what changed",
+        )
 
 
 def output_path(document: Document, options: RenderOptions) -> Path:
     return options.output or document.path.with_suffix("." + options.to)
 
 
-def write_output(document: Document, summary: RunSummary, store: LocalStore, options: RenderOptions) -> Path:
+def write_output(
+    document: Document, summary: RunSummary, store: LocalStore, options: RenderOptions
+) -> Path:
     target = output_path(document, options)
     if options.to == "ipynb":
         text = write_notebook(to_notebook(document, summary, store))
@@ -112,14 +125,18 @@ def report_json(outcome: RenderOutcome) -> str:
     blocks = []
     for planned in outcome.plan.blocks:
         result = summary.results.get(planned.id)
-        blocks.append({
-            "id": planned.id,
-            "language": planned.node.block.language,
-            "status": result.status if result else "not-run",
-            "reason": result.reason if result else "",
-            "key": planned.key,
-            "seconds": round(result.seconds, 4) if result and result.status == "executed" else 0.0,
-        })
+        blocks.append(
+            {
+                "id": planned.id,
+                "language": planned.node.block.language,
+                "status": result.status if result else "not-run",
+                "reason": result.reason if result else "",
+                "key": planned.key,
+                "seconds": round(result.seconds, 4)
+                if result and result.status == "executed"
+                else 0.0,
+            }
+        )
     data = {
         "document": str(outcome.document.path),
         "blocks": blocks,

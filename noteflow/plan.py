@@ -48,8 +48,13 @@ def plan_render(
 
 
 def _decide(
-    node: Node, key: CacheKey, components: dict[str, Any], store: Store, forced: str | None,
-    old: Mapping[str, Any] | None, graph: Graph,
+    node: Node,
+    key: CacheKey,
+    components: dict[str, Any],
+    store: Store,
+    forced: str | None,
+    old: Mapping[str, Any] | None,
+    graph: Graph,
 ) -> PlannedBlock:
     if node.block.option("eval") is False:
         return PlannedBlock(node, key, components, False, "", None)
@@ -60,8 +65,12 @@ def _decide(
 
 
 def _miss_reason(
-    node: Node, key: CacheKey, components: Mapping[str, Any], entry: Entry | None,
-    old: Mapping[str, Any] | None, graph: Graph,
+    node: Node,
+    key: CacheKey,
+    components: Mapping[str, Any],
+    entry: Entry | None,
+    old: Mapping[str, Any] | None,
+    graph: Graph,
 ) -> str:
     if node.block.option("cache") is False:
         return "cache: false"
@@ -89,7 +98,9 @@ def explain_change(new: Mapping[str, Any], old: Mapping[str, Any], node: Node, g
             break
     reasons += _input_reasons(new, old, node)
     reasons += _after_reasons(new, old, node, graph)
-    reasons += [f"file {path} changed" for path in _changed_pairs(new.get("files"), old.get("files"))]
+    reasons += [
+        f"file {path} changed" for path in _changed_pairs(new.get("files"), old.get("files"))
+    ]
     return ", ".join(dict.fromkeys(reasons))
 
 
@@ -101,11 +112,15 @@ def _input_reasons(new: Mapping[str, Any], old: Mapping[str, Any], node: Node) -
             continue
         producer = producers.get(name)
         reasons.append(f"upstream {producer} changed" if producer else f"input {name} changed")
-    reasons += [f"param {name} changed" for name in _changed_pairs(new.get("params"), old.get("params"))]
+    reasons += [
+        f"param {name} changed" for name in _changed_pairs(new.get("params"), old.get("params"))
+    ]
     return reasons
 
 
-def _after_reasons(new: Mapping[str, Any], old: Mapping[str, Any], node: Node, graph: Graph) -> list[str]:
+def _after_reasons(
+    new: Mapping[str, Any], old: Mapping[str, Any], node: Node, graph: Graph
+) -> list[str]:
     added = set(new.get("after") or ()) - set(old.get("after") or ())
     if not added:
         return []
@@ -131,7 +146,9 @@ def key_components(
         "language": block.language,
         "kernel": {"name": node.kernel, "argv": list(spec.argv) if spec else []},
         "code": block.code,
-        "options": {k: v for k, v in block.options.items() if k not in DISPLAY_ONLY_OPTIONS | GRAPH_OPTIONS},
+        "options": {
+            k: v for k, v in block.options.items() if k not in DISPLAY_ONLY_OPTIONS | GRAPH_OPTIONS
+        },
         "inputs": [[i.name, keys[i.producer]] for i in node.inputs if i.producer is not None],
         "params": [[i.name, _canonical(graph.params.get(i.name))] for i in node.inputs if i.param],
         "after": sorted(keys[a] for a in node.after if a in keys),
@@ -178,7 +195,11 @@ def _environment(graph: Graph) -> list[list[str]]:
     for name in names:
         path = base / str(name)
         if not path.is_file():
-            raise DocumentError(f"lock file '{name}' named in `environment:` does not exist", path=str(graph.document.path), line=1)
+            raise DocumentError(
+                f"lock file '{name}' named in `environment:` does not exist",
+                path=str(graph.document.path),
+                line=1,
+            )
         pairs.append([str(name), file_digest(path)])
     return pairs
 

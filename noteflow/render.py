@@ -24,13 +24,15 @@ from . import __version__
 from .adapters import load_adapters
 from .markdown import markdown_parser
 from .mathml import latex_to_html
-from .model import Block, BlockResult, Document, RunSummary
+from .model import Block, BlockId, BlockResult, Document, RunSummary
 from .outputs import RenderContext, render_outputs
 from .store import Store
 from .theme import Theme, load_theme, render_page
 
 
-def render_html(document: Document, summary: RunSummary, store: Store, theme: Theme | None = None) -> str:
+def render_html(
+    document: Document, summary: RunSummary, store: Store, theme: Theme | None = None
+) -> str:
     """The whole page as a string."""
     theme = theme or load_theme(str(document.front_matter.get("theme") or "default"))
     body = render_body(document, summary.results, store)
@@ -45,15 +47,17 @@ def render_html(document: Document, summary: RunSummary, store: Store, theme: Th
     )
 
 
-def render_body(document: Document, results: Mapping[str, BlockResult], store: Store) -> str:
+def render_body(document: Document, results: Mapping[BlockId, BlockResult], store: Store) -> str:
     md = markdown_parser()
-    hooks = _Hooks(document, results, store)
+    hooks = _Hooks(document, {str(k): v for k, v in results.items()}, store)
     env = {**document.env, "nf": hooks}
     return md.renderer.render(list(document.tokens), md.options, env)
 
 
 def _meta(front: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: front[k] for k in ("title", "subtitle", "author", "date", "abstract") if front.get(k)}
+    return {
+        k: front[k] for k in ("title", "subtitle", "author", "date", "abstract") if front.get(k)
+    }
 
 
 def table_of_contents(document: Document) -> list[tuple[int, str, str]]:
@@ -61,7 +65,11 @@ def table_of_contents(document: Document) -> list[tuple[int, str, str]]:
     entries = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag in ("h2", "h3") and token.attrGet("id"):
-            text = "".join(c.content for c in (tokens[i + 1].children or ()) if c.type in ("text", "code_inline"))
+            text = "".join(
+                c.content
+                for c in (tokens[i + 1].children or ())
+                if c.type in ("text", "code_inline")
+            )
             entries.append((int(token.tag[1]), str(token.attrGet("id")), text))
     return entries
 
@@ -69,7 +77,9 @@ def table_of_contents(document: Document) -> list[tuple[int, str, str]]:
 class _Hooks:
     """Renders executable fences and inline expressions for the markdown-it renderer."""
 
-    def __init__(self, document: Document, results: Mapping[str, BlockResult], store: Store) -> None:
+    def __init__(
+        self, document: Document, results: Mapping[str, BlockResult], store: Store
+    ) -> None:
         self.blocks = {b.id: b for b in document.blocks}
         self.results = results
         self.store = store
@@ -93,9 +103,12 @@ class _Hooks:
         result = self.results.get(block_id)
         if result is None or result.status in ("not-run", "skipped"):
             reason = result.reason if result else "not run"
-            return f'<span class="nf-inline nf-inline-missing" title="{html.escape(reason)}">?</span>'
+            return (
+                f'<span class="nf-inline nf-inline-missing" title="{html.escape(reason)}">?</span>'
+            )
         if result.status == "failed":
-            return f'<span class="nf-inline nf-inline-error" title="{html.escape(result.error)}">{html.escape(result.error)}</span>'
+            error = html.escape(result.error)
+            return f'<span class="nf-inline nf-inline-error" title="{error}">{error}</span>'
         return f'<span class="nf-inline">{html.escape(_inline_text(result))}</span>'
 
     def _option(self, block: Block, name: str, default: Any) -> Any:
@@ -111,9 +124,13 @@ class _Hooks:
         output = self._option(block, "output", True)
         if output is not False and result is not None:
             parts.append(self._outputs(block, result, asis=output == "asis"))
-        classes = " ".join(["nf-block", f"nf-status-{status}", *map(str, block.option("classes") or ())])
-        return (f'<section class="{html.escape(classes)}" id="{html.escape(block.id)}" '
-                f'data-nf-block="{html.escape(block.id)}">\n{"".join(parts)}</section>\n')
+        classes = " ".join(
+            ["nf-block", f"nf-status-{status}", *map(str, block.option("classes") or ())]
+        )
+        return (
+            f'<section class="{html.escape(classes)}" id="{html.escape(block.id)}" '
+            f'data-nf-block="{html.escape(block.id)}">\n{"".join(parts)}</section>\n'
+        )
 
     def _code(self, block: Block) -> str:
         lexer = load_adapters()[block.language].pygments_lexer
@@ -121,7 +138,9 @@ class _Hooks:
         if self._option(block, "code-fold", False) in (True, "true", "show"):
             summary = html.escape(str(block.option("code-summary") or "Code"))
             opened = " open" if block.option("code-fold") == "show" else ""
-            return f"<details class=\"nf-fold\"{opened}><summary>{summary}</summary>{code}</details>\n"
+            return (
+                f'<details class="nf-fold"{opened}><summary>{summary}</summary>{code}</details>\n'
+            )
         return code
 
     def _outputs(self, block: Block, result: BlockResult, *, asis: bool) -> str:

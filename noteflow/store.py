@@ -118,7 +118,11 @@ class LocalStore:
         if not data or not any(isinstance(data.get(m), str) for m in BLOB_MIME_TYPES):
             return output
         moved = {
-            mime: ({"blob": self.put_blob(base64.b64decode(value))} if mime in BLOB_MIME_TYPES and isinstance(value, str) else value)
+            mime: (
+                {"blob": self.put_blob(base64.b64decode(value))}
+                if mime in BLOB_MIME_TYPES and isinstance(value, str)
+                else value
+            )
             for mime, value in data.items()
         }
         return {**output, "data": moved}

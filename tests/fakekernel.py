@@ -47,8 +47,13 @@ class FakeKernel:
         return self.alive
 
     def execute(
-        self, code: str, *, timeout: float | None = None, silent: bool = False,
-        user_expressions: Mapping[str, str] | None = None, cancel: Callable[[], bool] | None = None,
+        self,
+        code: str,
+        *,
+        timeout: float | None = None,
+        silent: bool = False,
+        user_expressions: Mapping[str, str] | None = None,
+        cancel: Callable[[], bool] | None = None,
     ) -> Execution:
         if not silent and code:
             self.ran.append(code)
@@ -58,13 +63,26 @@ class FakeKernel:
                 value = self._run(code)
         except Exception as err:
             tb = traceback.format_exception_only(type(err), err)
-            outputs = self._stream(stdout) + [{"output_type": "error", "ename": type(err).__name__,
-                                                "evalue": str(err), "traceback": tb}]
+            outputs = [
+                *self._stream(stdout),
+                {
+                    "output_type": "error",
+                    "ename": type(err).__name__,
+                    "evalue": str(err),
+                    "traceback": tb,
+                },
+            ]
             return Execution("error", outputs, 0.0, f"{type(err).__name__}: {err}")
         outputs = self._stream(stdout)
         if value is not None and not silent:
-            outputs.append({"output_type": "execute_result", "data": {"text/plain": repr(value)},
-                            "metadata": {}, "execution_count": None})
+            outputs.append(
+                {
+                    "output_type": "execute_result",
+                    "data": {"text/plain": repr(value)},
+                    "metadata": {},
+                    "execution_count": None,
+                }
+            )
         return Execution("ok", outputs, 0.0, "", self._expressions(user_expressions or {}))
 
     def _run(self, code: str) -> Any:
@@ -73,15 +91,27 @@ class FakeKernel:
         if last is not None:
             tree.body.pop()
         exec(compile(tree, "<block>", "exec"), self.namespace)
-        return eval(compile(ast.Expression(last.value), "<block>", "eval"), self.namespace) if last else None
+        return (
+            eval(compile(ast.Expression(last.value), "<block>", "eval"), self.namespace)
+            if last
+            else None
+        )
 
     def _expressions(self, expressions: Mapping[str, str]) -> dict[str, Any]:
         out = {}
         for name, expr in expressions.items():
             try:
-                out[name] = {"status": "ok", "data": {"text/plain": repr(eval(expr, self.namespace))}}
+                out[name] = {
+                    "status": "ok",
+                    "data": {"text/plain": repr(eval(expr, self.namespace))},
+                }
             except Exception as err:
-                out[name] = {"status": "error", "ename": type(err).__name__, "evalue": str(err), "traceback": []}
+                out[name] = {
+                    "status": "error",
+                    "ename": type(err).__name__,
+                    "evalue": str(err),
+                    "traceback": [],
+                }
         return out
 
     @staticmethod
