@@ -152,13 +152,12 @@ class Executor:
             self._prepare(kernel, planned.node, run, set())
         except RestoreError as err:
             return self._record_failure(kernel, planned, run, Execution("error", [], 0.0, str(err)))
-        generation = id(kernel.backend)
         execution = self._run_code(kernel, planned, run)
         if execution.status == "cancelled":
             _forget(kernel, planned.node)
             return _not_run(planned, "not run: cancelled")
         if execution.status in ("dead", "timeout"):
-            self._recover(kernel, generation)
+            self._recover(kernel)
         expected = bool(planned.node.block.option("error"))
         if execution.status == "ok" or (execution.status == "error" and expected):
             return self._record_success(kernel, planned, run, execution)
@@ -244,35 +243,30 @@ class Executor:
         self, kernel: LiveKernel, planned: PlannedBlock, run: _Run, execution: Execution
     ) -> BlockResult:
         _forget(kernel, planned.node)
-        entry = Entry(
-            planned.key,
-            planned.id,
-            "failed",
-            tuple(execution.outputs),
-            execution.seconds,
-            {},
-            kernel.backend.language_version,
-            time.time(),
-            execution.error,
-        )
-        self.store.put(entry)
-        outputs = entry.outputs or (
-            {
+        outputs = tuple(execution.outputs)
+        own_error = any(o.get("output_type") == "error" for o in outputs)
+        if execution.status != "error" or not own_error:
+            # A timeout, a dead kernel or an input that could not be restored: say so.
+            message = {
                 "output_type": "error",
                 "ename": "noteflow",
                 "evalue": execution.error,
                 "traceback": [execution.error],
-            },
+            }
+            outputs = (*outputs, message)
+        version = kernel.backend.language_version
+        entry = Entry(
+            planned.key,
+            planned.id,
+            "failed",
+            outputs,
+            execution.seconds,
+            {},
+            version,
+            time.time(),
+            execution.error,
         )
-        if execution.status in ("timeout", "dead") or not entry.outputs:
-            outputs = (
-                (
-                    *entry.outputs,
-                    {"output_type": "stream", "name": "stderr", "text": execution.error + "\n"},
-                )
-                if entry.outputs
-                else outputs
-            )
+        self.store.put(entry)
         return BlockResult(
             planned.id,
             "failed",
@@ -282,15 +276,14 @@ class Executor:
             planned.key,
             execution.error,
             False,
-            entry.language_version,
+            version,
         )
 
-    def _recover(self, kernel: LiveKernel, generation: int) -> None:
+    def _recover(self, kernel: LiveKernel) -> None:
         """After a timeout or a death the kernel's state is unknown: restart if dead, forget all."""
         if not kernel.backend.is_alive():
             kernel.backend.restart()
         kernel.live.clear()
-        del generation
 
     # -- inputs ----------------------------------------------------------------------------
 

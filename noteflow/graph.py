@@ -14,6 +14,7 @@ import builtins
 import difflib
 import glob
 import heapq
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,8 @@ class _KernelScope:
     """Name resolution state of one kernel while walking the document in order."""
 
     definers: dict[str, BlockId] = field(default_factory=dict)
+    history: dict[str, list[BlockId]] = field(default_factory=dict)
+    """Every block so far that defined each name, in document order."""
     barrier: BlockId | None = None
     blocks: list[BlockId] = field(default_factory=list)
     last: BlockId | None = None
@@ -99,6 +102,7 @@ class _Builder:
             node = self._chained_node(block, kernel, scope)
         for name in node.defines:
             scope.definers[name] = block.id
+            scope.history.setdefault(name, []).append(block.id)
             self.exported_by.setdefault(name, []).append(block.id)
         if node.snapshot:
             scope.barrier = block.id
@@ -129,27 +133,35 @@ class _Builder:
     def _close_over_functions(
         self, analysis: PythonAnalysis, scope: _KernelScope
     ) -> tuple[set[str], set[str]]:
-        """Reading a function also reads the globals it reads and defines what it mutates."""
+        """Reading a function also reads the globals it reads and defines what it mutates.
+
+        Every earlier definer of the name counts, not only the latest: a block that mutates a
+        function (`f.cache_clear()`, `f.calls = 0`) leaves its body, and so its globals, as is.
+        """
         reads, defines = set(analysis.reads), set(analysis.defines)
         pending, seen = list(reads), set()
         while pending:
             name = pending.pop()
-            producer = scope.definers.get(name)
-            if name in seen or producer is None or producer not in self.lazy:
+            if name in seen:
                 continue
             seen.add(name)
-            upstream = self.lazy[producer]
-            fresh = set(upstream.lazy_reads) - reads
-            reads |= fresh
-            defines |= upstream.lazy_defines
-            pending.extend(fresh)
+            for producer in scope.history.get(name, ()):
+                upstream = self.lazy.get(producer)
+                if upstream is None:
+                    continue
+                fresh = set(upstream.lazy_reads) - reads
+                reads |= fresh
+                defines |= upstream.lazy_defines
+                pending.extend(fresh)
         return reads, defines
 
     def _barrier_node(
         self, block: Block, kernel: str, scope: _KernelScope, analysis: PythonAnalysis
     ) -> Node:
         """A block that cannot be analysed reads everything and saves the whole namespace."""
-        reads = set(scope.definers) | set(analysis.reads) | set(self._uses(block))
+        reads = (
+            set(scope.definers) | set(self.params) | set(analysis.reads) | set(self._uses(block))
+        )
         inputs, unresolved = self._resolve(reads, scope, block)
         after = tuple(scope.blocks) + self._label_edges(block)
         return Node(
@@ -207,8 +219,10 @@ class _Builder:
 
     def _producer(self, name: str, scope: _KernelScope, block: Block) -> BlockId | None:
         local = scope.definers.get(name)
-        if scope.barrier and (local is None or self.position[scope.barrier] > self.position[local]):
-            return scope.barrier
+        barrier = scope.barrier
+        hidden = local is None or (barrier and self.position[barrier] > self.position[local])
+        if barrier and hidden and not _kernel_provided(name):
+            return barrier
         if local is not None:
             return local
         if name in (block.option("uses") or ()):
@@ -228,13 +242,11 @@ class _Builder:
         """Names each block defines or exports, for `uses:` that look ahead or across kernels."""
         found: dict[str, list[BlockId]] = {}
         for block in self.document.blocks:
+            if block.option("eval") is False:
+                continue
             for name in block.option("exports") or ():
                 found.setdefault(str(name), []).append(block.id)
-            if (
-                block.language == "python"
-                and block.kind == "code"
-                and block.option("eval") is not False
-            ):
+            if block.language == "python" and block.kind == "code":
                 for name in analyze_python(block.code).defines:
                     found.setdefault(name, []).append(block.id)
         return found
@@ -243,7 +255,11 @@ class _Builder:
         base = self.document.path.parent
         found: list[str] = []
         for pattern in block.option("files") or ():
-            matches = sorted(glob.glob(str(base / pattern), recursive=True))
+            literal = base / pattern
+            if literal.exists():
+                matches = [str(literal)]
+            else:
+                matches = sorted(glob.glob(str(literal), recursive=True))
             if not matches:
                 raise GraphError(
                     f"file '{pattern}' named in `files:` of block '{block.id}' does not exist",
@@ -251,7 +267,12 @@ class _Builder:
                     line=block.line,
                     block=block.id,
                 )
-            found.extend(Path(m).relative_to(base).as_posix() for m in matches if Path(m).is_file())
+            for match in matches:
+                if Path(match).is_dir():
+                    inside = glob.glob(str(Path(match) / "**"), recursive=True)
+                    found.extend(_relative(m, base) for m in sorted(inside) if Path(m).is_file())
+                elif Path(match).is_file():
+                    found.append(_relative(match, base))
         return tuple(dict.fromkeys(found))
 
     def _unknown(self, name: str, block: Block) -> None:
@@ -264,6 +285,17 @@ class _Builder:
             hint=_did_you_mean(name, candidates)
             or "define it in an earlier block or add it to `exports:`",
         )
+
+
+def _relative(path: str, base: Path) -> str:
+    """`path` relative to the document's folder (with `..` when it lies outside it)."""
+    return Path(os.path.relpath(path, base)).as_posix()
+
+
+def _kernel_provided(name: str) -> bool:
+    """Names in a fresh kernel's namespace: a snapshot does not save them, so a reader must
+    not take them from one (it would delete them from the namespace instead)."""
+    return name in KERNEL_PROVIDED or name.startswith("__")
 
 
 def _did_you_mean(name: str, candidates: Any) -> str | None:

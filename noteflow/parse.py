@@ -45,6 +45,7 @@ def read_document(path: Path) -> Document:
 
 def parse_document(path: Path, text: str) -> Document:
     path = path.resolve()
+    text = text.removeprefix("\ufeff")  # a byte order mark would hide the front matter
     env: dict[str, Any] = {}
     tokens = markdown_parser().parse(text, env)
     front = _front_matter(tokens, str(path))

@@ -17,7 +17,6 @@ from .errors import FrozenError, StrictError
 from .execute import EventHandler, Executor
 from .graph import build_graph
 from .model import Document, Plan, RunSummary
-from .notebook import to_notebook, write_notebook
 from .parse import read_document
 from .plan import manifest_for, plan_render
 from .render import render_html
@@ -112,6 +111,8 @@ def write_output(
 ) -> Path:
     target = output_path(document, options)
     if options.to == "ipynb":
+        from .notebook import to_notebook, write_notebook  # nbformat is slow to import
+
         text = write_notebook(to_notebook(document, summary, store))
     else:
         text = render_html(document, summary, store)

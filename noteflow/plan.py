@@ -43,7 +43,7 @@ def plan_render(
         key = CacheKey(hash_components(components))
         keys[node.id] = key
         old = (previous or {}).get(node.id)
-        planned.append(_decide(node, key, components, store, forced.get(node.id), old, graph))
+        planned.append(_decide(node, key, components, store, forced.get(node.id), old))
     return Plan(graph=graph, blocks=tuple(planned))
 
 
@@ -54,12 +54,11 @@ def _decide(
     store: Store,
     forced: str | None,
     old: Mapping[str, Any] | None,
-    graph: Graph,
 ) -> PlannedBlock:
     if node.block.option("eval") is False:
         return PlannedBlock(node, key, components, False, "", None)
     entry = store.get(key)
-    reason = forced or _miss_reason(node, key, components, entry, old, graph)
+    reason = forced or _miss_reason(node, key, components, entry, old)
     stale = bool(reason)
     return PlannedBlock(node, key, components, stale, reason, None if stale else entry)
 
@@ -70,7 +69,6 @@ def _miss_reason(
     components: Mapping[str, Any],
     entry: Entry | None,
     old: Mapping[str, Any] | None,
-    graph: Graph,
 ) -> str:
     if node.block.option("cache") is False:
         return "cache: false"
@@ -82,10 +80,10 @@ def _miss_reason(
         return "new"
     if old.get("key") == key:
         return "not in cache"
-    return explain_change(components, old["components"], node, graph) or "key changed"
+    return explain_change(components, old["components"], node) or "key changed"
 
 
-def explain_change(new: Mapping[str, Any], old: Mapping[str, Any], node: Node, graph: Graph) -> str:
+def explain_change(new: Mapping[str, Any], old: Mapping[str, Any], node: Node) -> str:
     """A short, human reason for a key change: the first few components that differ."""
     reasons: list[str] = []
     if new.get("code") != old.get("code"):
@@ -97,7 +95,7 @@ def explain_change(new: Mapping[str, Any], old: Mapping[str, Any], node: Node, g
             reasons.append("environment changed")
             break
     reasons += _input_reasons(new, old, node)
-    reasons += _after_reasons(new, old, node, graph)
+    reasons += _after_reasons(new, old, node)
     reasons += [
         f"file {path} changed" for path in _changed_pairs(new.get("files"), old.get("files"))
     ]
@@ -118,14 +116,11 @@ def _input_reasons(new: Mapping[str, Any], old: Mapping[str, Any], node: Node) -
     return reasons
 
 
-def _after_reasons(
-    new: Mapping[str, Any], old: Mapping[str, Any], node: Node, graph: Graph
-) -> list[str]:
-    added = set(new.get("after") or ()) - set(old.get("after") or ())
-    if not added:
+def _after_reasons(new: Mapping[str, Any], old: Mapping[str, Any], node: Node) -> list[str]:
+    """Order-only upstreams are in the key by key alone; name them by id when any changed."""
+    if set(new.get("after") or ()) == set(old.get("after") or ()):
         return []
-    del graph  # ids are not in the key; report the order-only upstreams by id
-    return [f"upstream {up} changed" for up in node.after] if node.after else ["upstream changed"]
+    return [f"upstream {up} changed" for up in node.after] or ["upstream changed"]
 
 
 def _changed_pairs(new: Any, old: Any) -> list[str]:
