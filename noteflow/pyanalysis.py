@@ -101,8 +101,11 @@ MUTATING_FUNCTIONS = frozenset(
 _NAMESPACE_CALLS = frozenset({"exec", "eval", "globals", "locals"})
 _NAMESPACE_CALLS_WITHOUT_ARGS = frozenset({"vars", "dir"})
 _IPYTHON_NAMESPACE_ATTRS = frozenset(
-    {"user_ns", "user_global_ns", "push", "run_cell", "ex", "ev", "del_var", "run_code"}
+    {"user_ns", "user_global_ns", "run_cell", "del_var", "run_code"}
 )
+# Common method names that change the namespace only when called on the IPython shell.
+_SHELL_NAMESPACE_METHODS = frozenset({"push", "ex", "ev"})
+_SHELL_NAMES = frozenset({"ip", "_ip", "ipython", "shell"})
 _MAGIC_CALLS = frozenset({"run_line_magic", "run_cell_magic", "magic"})
 _PYTHON_MAGICS = frozenset({"time", "timeit", "prun", "debug", "capture"})
 _OPAQUE_MAGICS = frozenset(
@@ -204,6 +207,10 @@ def _final_name(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute):
         return node.attr
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _is_shell(node: ast.expr) -> bool:
+    return _is_get_ipython(node) or (isinstance(node, ast.Name) and node.id in _SHELL_NAMES)
 
 
 def _is_get_ipython(node: ast.expr) -> bool:
@@ -545,7 +552,9 @@ class _Analyser(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if not isinstance(node.ctx, ast.Load):
             self._mutate(node)
-        if node.attr in _IPYTHON_NAMESPACE_ATTRS:
+        if node.attr in _IPYTHON_NAMESPACE_ATTRS or (
+            node.attr in _SHELL_NAMESPACE_METHODS and _is_shell(node.value)
+        ):
             self._problem(f"uses IPython .{node.attr}")
         if node.attr in _MAGIC_CALLS and not _is_get_ipython(node.value):
             self._problem(f"calls IPython .{node.attr}() indirectly")

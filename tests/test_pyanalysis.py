@@ -363,3 +363,17 @@ def test_method_lists_are_disjoint():
     assert not READ_ONLY_METHODS & MUTATING_METHODS
     assert {"head", "copy", "to_csv"} <= READ_ONLY_METHODS
     assert {"append", "pop", "update"} <= MUTATING_METHODS
+
+
+@pytest.mark.parametrize(
+    ("code", "analysable"),
+    [
+        ("stack.push(1)", True),
+        ("q.ev(1)", True),
+        ("get_ipython().push({'x': 1})", False),
+        ("ip = get_ipython()\nip.push({'x': 1})", False),
+        ("get_ipython().user_ns['x'] = 1", False),
+    ],
+)
+def test_shell_namespace_methods_only_on_the_shell(code: str, analysable: bool) -> None:
+    assert analyze_python(code).analysable is analysable
