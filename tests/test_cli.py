@@ -1,0 +1,171 @@
+"""The `noteflow` command as a user drives it: render options, progress, cache and graph."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from noteflow.cli import main
+
+pytestmark = pytest.mark.kernel
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+DISPLAY = """\
+---
+title: Display options
+---
+
+```{python}
+#| label: hidden-code
+#| echo: false
+print("visible output")
+```
+
+```{python}
+#| label: hidden-output
+#| output: false
+print("secret output")
+```
+
+```{python}
+#| label: hidden-all
+#| include: false
+shown = "side effect kept"
+print("not shown at all")
+```
+
+```{python}
+#| label: not-evaluated
+#| eval: false
+print("never runs")
+```
+
+```{python}
+#| label: markdown-out
+#| output: asis
+print("**bold from code**")
+```
+
+```{python}
+#| label: uses-hidden
+print(shown)
+```
+"""
+
+
+def test_display_options(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = write_doc(DISPLAY)
+    assert main(["render", str(doc)]) == 0
+    page = doc.with_suffix(".html").read_text()
+    assert 'nf-stdout">visible output' in page and '"visible output"</span>' not in page
+    assert 'nf-stdout">secret output' not in page and '"secret output"</span>' in page
+    assert "not shown at all" not in page and 'id="hidden-all"' not in page
+    assert 'id="not-evaluated"' in page and "never runs" in page  # code shown
+    assert "<strong>bold from code</strong>" in page
+    assert "side effect kept" in page
+    err = capsys.readouterr().err
+    assert "not-evaluated" not in err.split("blocks:")[0] or "running" not in err
+    assert "1 skipped" in err
+
+
+def test_progress_lines_and_summary(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = write_doc(
+        "```{python}\n#| label: a\nx = 1\n```\n\n```{python}\n#| label: b\nprint(x)\n```\n"
+    )
+    assert main(["render", str(doc)]) == 0
+    first = capsys.readouterr().err
+    assert "a: running (new)" in first and re.search(r"a: done in \d+\.\d s", first)
+    assert re.search(r"2 blocks: 0 cached, 2 executed in \d+\.\d s", first)
+    doc.write_text(doc.read_text().replace("print(x)", "print(x + 1)"))
+    assert main(["render", str(doc)]) == 0
+    second = capsys.readouterr().err
+    assert "a: cached" in second and "b: running (code changed)" in second
+    assert "2 blocks: 1 cached, 1 executed" in second
+
+
+def test_report_json(write_doc, tmp_path: Path) -> None:
+    doc = write_doc(
+        "```{python}\n#| label: a\nx = 1\n```\n\n```{python}\n#| eval: false\ny = 2\n```\n"
+    )
+    report = tmp_path / "r.json"
+    assert main(["render", str(doc), "-q", "--report", str(report)]) == 0
+    data = json.loads(report.read_text())
+    assert set(data) == {"document", "blocks", "executed", "cached", "failed", "seconds"}
+    assert data["blocks"][0] == {
+        "id": "a",
+        "language": "python",
+        "status": "executed",
+        "reason": "new",
+        "key": data["blocks"][0]["key"],
+        "seconds": data["blocks"][0]["seconds"],
+    }
+    assert len(data["blocks"][0]["key"]) == 64
+    assert data["blocks"][1]["status"] == "skipped"
+    assert (data["executed"], data["cached"], data["failed"]) == (1, 0, 0)
+
+
+def test_output_and_cache_dir_flags(write_doc, tmp_path: Path) -> None:
+    doc = write_doc("```{python}\nprint('hi')\n```\n")
+    out = tmp_path / "site" / "page.html"
+    cache = tmp_path / "shared-cache"
+    assert main(["render", str(doc), "-q", "-o", str(out), "--cache-dir", str(cache)]) == 0
+    assert out.exists() and list(cache.glob("entries/*/*.json"))
+    assert not (doc.parent / ".noteflow").exists()
+
+
+def test_cache_ls_and_gc(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = write_doc(
+        "```{python}\n#| label: one\nprint(1)\n```\n\n```{python}\n#| label: two\nprint(2)\n```\n"
+    )
+    assert main(["render", str(doc), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["cache", "ls", str(doc)]) == 0
+    listing = capsys.readouterr().out
+    assert re.search(r"one\s+[0-9a-f]{12}\s+\d+ B\s+cached", listing)
+    doc.write_text(doc.read_text().replace("print(2)", "print(3)"))
+    assert main(["cache", "ls", str(doc)]) == 0
+    assert re.search(r"two\s+[0-9a-f]{12}\s+0 B\s+stale \(code changed\)", capsys.readouterr().out)
+    assert main(["render", str(doc), "-q"]) == 0
+    cache = doc.parent / ".noteflow"
+    assert len(list(cache.glob("entries/*/*.json"))) == 3
+    assert main(["cache", "gc", str(cache)]) == 0
+    assert "removed 1 entries" in capsys.readouterr().out
+    assert len(list(cache.glob("entries/*/*.json"))) == 2
+    doc.unlink()
+    assert main(["cache", "gc", str(cache)]) == 0
+    assert not list(cache.glob("entries/*/*.json"))
+
+
+def test_graph_mermaid_and_dot(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = write_doc(
+        "---\nparams:\n  n: 1\n---\n\n```{python}\n#| label: load\nx = n\n```\n\n"
+        "```{python}\n#| label: use\nprint(x)\n```\n"
+    )
+    assert main(["graph", str(doc)]) == 0
+    mermaid = capsys.readouterr().out
+    assert mermaid.startswith("flowchart TD") and "-->|x|" in mermaid and "param n" in mermaid
+    assert main(["graph", str(doc), "--format", "dot"]) == 0
+    dot = capsys.readouterr().out
+    assert '"load" -> "use" [label="x"];' in dot
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["render", "--to", "pdf", "x.md"])
+    assert exit_info.value.code == 2
+    assert main(["render", str(tmp_path / "x.md"), "-P", "novalue"]) == 2
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.md")))
+def test_examples_render(name: str, tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    doc = tmp_path / "examples" / name
+    assert main(["render", str(doc), "-q"]) == 0
+    page = doc.with_suffix(".html").read_text()
+    assert 'class="nf-block nf-status-failed' not in page
+    assert main(["render", str(doc), "-q", "--frozen"]) == 0
