@@ -32,17 +32,22 @@ def noteflow(
     )
 
 
-def kernel_processes(marker: str = "noteflow-kernel-") -> list[str]:
-    """Command lines of running kernels that noteflow started (their files live in a marked temp dir)."""
+def kernel_processes(folder: Path) -> list[str]:
+    """Command lines of running kernels that noteflow started for documents in `folder`.
+
+    A kernel runs in its document's folder and keeps its files in a `noteflow-kernel-`
+    temp dir; both are checked so kernels of other test runs on the machine do not count.
+    """
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cwd = os.readlink(f"/proc/{pid}/cwd")
         except OSError:
             continue
-        if marker in cmdline:
+        if "noteflow-kernel-" in cmdline and Path(cwd) == folder.resolve():
             found.append(cmdline)
     return found
 
@@ -152,7 +157,7 @@ def test_kernel_death_is_reported_and_the_rest_still_runs(write_doc) -> None:
     assert "crash: failed: the kernel died" in result.stderr
     assert "after: done" in result.stderr
     assert ">42" in doc.with_suffix(".html").read_text()
-    assert kernel_processes() == []
+    assert kernel_processes(doc.parent) == []
 
 
 def test_corrupt_entry_is_a_miss_with_a_warning(write_doc) -> None:
@@ -201,7 +206,7 @@ def test_ctrl_c_leaves_no_kernel_and_no_partial_entry(write_doc) -> None:
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 130
     assert "interrupted" in process.stderr.read()
-    assert kernel_processes() == []
+    assert kernel_processes(doc.parent) == []
     cache = doc.parent / ".noteflow"
     statuses = [json.loads(e.read_text())["block"] for e in entries(cache)]
     assert statuses == ["quick"]
