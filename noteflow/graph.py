@@ -79,7 +79,8 @@ class _Builder:
     params: dict[str, Any]
     scopes: dict[str, _KernelScope] = field(default_factory=dict)
     position: dict[BlockId, int] = field(default_factory=dict)
-    lazy: dict[BlockId, PythonAnalysis] = field(default_factory=dict)
+    carried: dict[BlockId, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    """Per block: globals its values may read and mutate later (functions, methods)."""
     exported_by: dict[str, list[BlockId]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -121,8 +122,7 @@ class _Builder:
         analysis = analyze_python(block.code)
         if not analysis.analysable:
             return self._barrier_node(block, kernel, scope, analysis)
-        self.lazy[block.id] = analysis
-        reads, defines = self._close_over_functions(analysis, scope)
+        reads, defines = self._close_over_functions(block.id, analysis, scope)
         inputs, unresolved = self._resolve(reads | set(self._uses(block)), scope, block)
         after = self._label_edges(block) + ((scope.barrier,) if scope.barrier else ())
         defines |= set(block.option("exports") or ())
@@ -131,14 +131,17 @@ class _Builder:
         )
 
     def _close_over_functions(
-        self, analysis: PythonAnalysis, scope: _KernelScope
+        self, block_id: BlockId, analysis: PythonAnalysis, scope: _KernelScope
     ) -> tuple[set[str], set[str]]:
         """Reading a function also reads the globals it reads and defines what it mutates.
 
-        Every earlier definer of the name counts, not only the latest: a block that mutates a
-        function (`f.cache_clear()`, `f.calls = 0`) leaves its body, and so its globals, as is.
+        Values carry this too: an object made from a class (`a = A()`) carries the globals
+        of its methods, so `a.m()` depends on them where it is called. Every earlier definer
+        of a name counts, not only the latest: a block that mutates a function
+        (`f.cache_clear()`, `f.calls = 0`) leaves its body, and so its globals, as is.
         """
         reads, defines = set(analysis.reads), set(analysis.defines)
+        carried_reads, carried_defines = set(analysis.lazy_reads), set(analysis.lazy_defines)
         pending, seen = list(reads), set()
         while pending:
             name = pending.pop()
@@ -146,13 +149,14 @@ class _Builder:
                 continue
             seen.add(name)
             for producer in scope.history.get(name, ()):
-                upstream = self.lazy.get(producer)
-                if upstream is None:
-                    continue
-                fresh = set(upstream.lazy_reads) - reads
+                lazy_reads, lazy_defines = self.carried.get(producer, (frozenset(), frozenset()))
+                fresh = lazy_reads - reads
                 reads |= fresh
-                defines |= upstream.lazy_defines
+                defines |= lazy_defines
+                carried_reads |= lazy_reads
+                carried_defines |= lazy_defines
                 pending.extend(fresh)
+        self.carried[block_id] = (frozenset(carried_reads), frozenset(carried_defines))
         return reads, defines
 
     def _barrier_node(

@@ -20,7 +20,9 @@ from .store import Store
 
 
 def to_notebook(document: Document, summary: RunSummary, store: Store) -> nbformat.NotebookNode:
-    lines = document.source.splitlines(keepends=True)
+    # markdown-it counts lines by "\n" only; str.splitlines would also split on \x0c, \u2028...
+    lines = document.source.replace("\r\n", "\n").split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + [lines[-1]]
     start = _body_start(document)
     cells = []
     for block in (b for b in document.blocks if b.kind == "code"):

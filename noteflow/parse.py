@@ -8,6 +8,7 @@ fences, tildes and fences inside blockquotes and lists behave as in any Markdown
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -49,7 +50,8 @@ def parse_document(path: Path, text: str) -> Document:
     env: dict[str, Any] = {}
     tokens = markdown_parser().parse(text, env)
     front = _front_matter(tokens, str(path))
-    blocks = tuple(_blocks(tokens, str(path)))
+    defaults = _execute_defaults(front, str(path))
+    blocks = tuple(_with_defaults(b, defaults) for b in _blocks(tokens, str(path)))
     _check_unique_ids(blocks, str(path))
     return Document(
         path=path, source=text, front_matter=front, blocks=blocks, tokens=tuple(tokens), env=env
@@ -73,6 +75,26 @@ def _front_matter(tokens: list[Token], path: str) -> dict[str, Any]:
             "front matter must be a YAML mapping (key: value lines)", path=path, line=2
         )
     return data
+
+
+PER_BLOCK_OPTIONS = frozenset({"label", "uses", "exports", "files"})
+
+
+def _execute_defaults(front: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """Front matter `execute:` options, applied to every code block that does not set them."""
+    execute = front.get("execute") or {}
+    if not isinstance(execute, Mapping):
+        raise DocumentError(
+            "front matter `execute` must be a mapping of block options", path=path, line=2
+        )
+    options = normalise(execute, path=path, line=2)
+    return {k: v for k, v in options.items() if k not in PER_BLOCK_OPTIONS}
+
+
+def _with_defaults(block: Block, defaults: Mapping[str, Any]) -> Block:
+    if block.kind != "code" or not defaults:
+        return block
+    return dataclasses.replace(block, options={**defaults, **block.options})
 
 
 def _blocks(tokens: list[Token], path: str) -> Iterator[Block]:

@@ -389,6 +389,9 @@ class _Analyser(ast.NodeVisitor):
         if self.runs_nested or self.eager_loads & self.callables:
             self.reads |= self.lazy_reads | self.lazy_defines
             self.defines |= self.lazy_defines
+        # A name bound only on some paths (`if c: x = 1`, a loop, a `global` in a function)
+        # may leave the incoming value in place, so the block reads it too.
+        self.reads |= self.defines - self.scopes[0].names
         history = sorted(n for n in self.reads | self.lazy_reads if _HISTORY_NAME.fullmatch(n))
         if history:
             self._problem(f"reads IPython output history ({', '.join(history)})")
