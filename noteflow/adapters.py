@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,32 @@ class Adapter:
     transport: str
     late_output_grace: float
     templates: Mapping[str, str]
-    """setup, save, load, assign, delete, inline: code in the kernel's language."""
+    """setup, save, load, load_json, convert, delete, inline: code in the kernel's language."""
     save_in_request: bool
+    """True: `save` is a user expression of the block's own request that returns the specs."""
+    env: Mapping[str, str]
+    """Environment variables the kernel process gets."""
+    literal: str
+    """How strings are written: `json` (a JSON string) or `shell` (single-quoted)."""
+    native_is_text: bool = False
+    """Saved values are plain text (bash): the interchange JSON is made by noteflow."""
+    native_is_json: bool = False
+    """Saved values are the interchange JSON already (JavaScript)."""
 
-    def template(self, name: str, **values: str) -> str:
-        return self.templates[name].format(**values)
+    def template(self, which: str, /, **values: str) -> str:
+        return self.templates[which].format(**values)
+
+    def string(self, text: str) -> str:
+        """`text` as a string literal of this language."""
+        if self.literal == "shell":
+            return "'" + text.replace("'", "'\\''") + "'"
+        return json.dumps(text)
+
+    def strings(self, items: Iterable[str]) -> str:
+        """A list literal of strings in this language."""
+        separator = self.templates.get("list_separator", ", ")
+        joined = separator.join(self.string(i) for i in items)
+        return self.templates.get("list", "[{items}]").format(items=joined)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +90,22 @@ def load_adapters() -> dict[str, Adapter]:
     return adapters
 
 
+TEMPLATE_KEYS = (
+    "setup",
+    "save",
+    "load",
+    "load_json",
+    "convert",
+    "delete",
+    "inline",
+    "list",
+    "list_separator",
+)
+
+
 def _read_adapter(path: Path) -> Adapter:
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    templates: dict[str, str] = {
-        k: data[k] for k in ("setup", "save", "load", "assign", "delete", "inline") if k in data
-    }
+    templates = {k: str(data[k]) for k in TEMPLATE_KEYS if k in data}
     return Adapter(
         language=data["language"],
         display_name=data.get("display_name", data["language"]),
@@ -87,6 +119,10 @@ def _read_adapter(path: Path) -> Adapter:
         late_output_grace=float(data.get("late_output_grace", 0)),
         templates=templates,
         save_in_request=bool(data.get("save_in_request", False)),
+        env={str(k): str(v) for k, v in (data.get("env") or {}).items()},
+        literal=data.get("literal", "json"),
+        native_is_text=bool(data.get("native_is_text", False)),
+        native_is_json=bool(data.get("native_is_json", False)),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -79,6 +80,14 @@ def _render_parser(commands: Any) -> None:
     )
     render.add_argument(
         "--report", type=Path, metavar="FILE.json", help="write a JSON report of every block"
+    )
+    render.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="run blocks of different kernels at the same time (default: the number of cores)",
     )
     render.add_argument("-q", "--quiet", action="store_true", help="no per-block progress lines")
 
@@ -160,6 +169,7 @@ def _render(args: argparse.Namespace) -> int:
         strict=args.strict,
         frozen=args.frozen,
         cache_dir=args.cache_dir,
+        jobs=max(1, args.jobs),
     )
     progress = Progress(sys.stderr, quiet=args.quiet)
     outcome = render_document(document, options, on_event=progress.event)

@@ -95,6 +95,7 @@ class KernelSession:
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+        env.update(self.adapter.env)
         env.update(self.env)
         return env
 

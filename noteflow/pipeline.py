@@ -35,6 +35,8 @@ class RenderOptions:
     strict: bool = False
     frozen: bool = False
     cache_dir: Path | None = None
+    jobs: int = 1
+    """How many kernels may run blocks at the same time."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def render_document(
     if executor is not None:
         summary = executor.run(plan, strict=options.strict, on_event=on_event)
     else:
-        with Executor(store, document.path.parent) as owned:
+        with Executor(store, document.path.parent, jobs=options.jobs) as owned:
             summary = owned.run(plan, strict=options.strict, on_event=on_event)
     store.write_manifest(document.path, manifest_for(plan))
     if options.strict and summary.failed:

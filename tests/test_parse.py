@@ -292,11 +292,11 @@ ERRORS: list[Any] = [
         id="unknown-language",
     ),
     pytest.param(
-        "```{r}\nx <- 1\n```\n",
+        "```{fortran}\nx = 1\n```\n",
         DocumentError,
         1,
-        "unknown language or component 'r'",
-        id="no-r-adapter",
+        "unknown language or component 'fortran'",
+        id="no-fortran-adapter",
     ),
     pytest.param(
         "```{code-cell} julia\nx = 1\n```\n",

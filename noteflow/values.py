@@ -1,0 +1,181 @@
+"""Named values between kernels and the store: the code that saves and loads them.
+
+Owns the value protocol of the adapters in `kernels/`. After a block runs, its defined
+names are saved: Python hashes them into the store itself (one round trip, as a user
+expression of the block's own request); other kernels write files into an exchange folder
+that noteflow then moves into the store. A value read by a block of another language also
+gets its interchange JSON (README, "Values across languages"). Before a block runs, the
+loads, deletions and parameters it needs are one request of the kernel's own language.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .adapters import Adapter
+from .kernel import Execution
+from .model import Node
+from .store import Store
+
+
+@dataclass
+class LiveKernel:
+    """A started kernel, which producer each live name came from, and what it has run."""
+
+    backend: Any
+    adapter: Adapter
+    live: dict[str, str] = field(default_factory=dict)
+    """name -> cache key of the block whose run defined it (or a parameter token)."""
+    applied: set[str] = field(default_factory=set)
+    """Keys of blocks run or replayed in this kernel (a chained block needs its predecessor)."""
+    exchange: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="noteflow-values-"))
+    )
+
+    def forget_all(self) -> None:
+        self.live.clear()
+        self.applied.clear()
+
+    def close(self) -> None:
+        self.backend.shutdown()
+        shutil.rmtree(self.exchange, ignore_errors=True)
+
+
+def save_code(kernel: LiveKernel, node: Node, store: Store, interchange: Iterable[str]) -> str:
+    adapter = kernel.adapter
+    names = sorted(node.defines)
+    directory = store.blob_dir if adapter.save_in_request else kernel.exchange
+    return adapter.template(
+        "save",
+        names=adapter.strings(names),
+        directory=adapter.string(str(directory)),
+        snapshot=repr(node.snapshot),
+        interchange=adapter.strings(sorted(set(interchange) & set(names))),
+    )
+
+
+def parse_saved(
+    kernel: LiveKernel, node: Node, execution: Execution, store: Store, interchange: Iterable[str]
+) -> dict[str, Any]:
+    """The export specs of a save: name -> {blob, json?} | {absent} | {unsaved}."""
+    if kernel.adapter.save_in_request:
+        saved = execution.expression("save")
+        try:
+            exports = json.loads(saved) if isinstance(saved, str) else None
+        except ValueError:
+            exports = None
+        if isinstance(exports, dict):
+            return exports
+        reason = "the kernel did not report saved values"
+        return {name: {"unsaved": reason} for name in node.defines}
+    return _collect_files(kernel, store, set(interchange))
+
+
+def _collect_files(kernel: LiveKernel, store: Store, interchange: set[str]) -> dict[str, Any]:
+    folder = kernel.exchange
+    try:
+        status = json.loads((folder / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {}
+    exports: dict[str, Any] = {}
+    for name, item in (status if isinstance(status, dict) else {}).items():
+        exports[name] = _spec(kernel.adapter, folder, name, item, store, name in interchange)
+    _clear(folder)
+    return exports
+
+
+def _spec(
+    adapter: Adapter, folder: Path, name: str, item: Mapping[str, Any], store: Store, wanted: bool
+) -> dict[str, Any]:
+    state = item.get("state")
+    if state == "absent":
+        return {"absent": True}
+    if state != "saved":
+        return {"unsaved": str(item.get("error") or "the value could not be saved")}
+    native = (folder / f"{name}.native").read_bytes()
+    spec: dict[str, Any] = {"blob": store.put_blob(native), "size": len(native)}
+    json_file = folder / f"{name}.json"
+    if adapter.native_is_json:
+        spec["json"] = spec["blob"]
+    elif json_file.is_file():
+        spec["json"] = store.put_blob(json_file.read_bytes())
+    elif adapter.native_is_text and wanted:
+        spec["json"] = store.put_blob(text_to_interchange(native))
+    elif item.get("json_error"):
+        spec["json_error"] = str(item["json_error"])
+    return spec
+
+
+def _clear(folder: Path) -> None:
+    for path in folder.iterdir():
+        path.unlink(missing_ok=True)
+
+
+def text_to_interchange(text: bytes) -> bytes:
+    """A shell variable's text as an interchange value (a string)."""
+    body = {"noteflow": 1, "kind": "value", "value": text.decode("utf-8", errors="replace")}
+    return json.dumps(body).encode()
+
+
+def interchange_to_text(data: bytes) -> bytes:
+    """What a shell variable receives: a string as it is, anything else as JSON text."""
+    body = json.loads(data)
+    if body.get("kind") == "value" and isinstance(body.get("value"), str):
+        return str(body["value"]).encode()
+    if body.get("kind") == "value":
+        return json.dumps(body.get("value")).encode()
+    columns = body["columns"]
+    rows = len(body["data"][columns[0]]) if columns else 0
+    table = [{c: body["data"][c][i] for c in columns} for i in range(rows)]
+    return json.dumps(table).encode()
+
+
+def value_to_interchange(value: Any) -> bytes:
+    """A parameter value (plain YAML data) as an interchange value."""
+    return json.dumps({"noteflow": 1, "kind": "value", "value": value}, default=str).encode()
+
+
+@dataclass
+class Loads:
+    """Loads, deletions and parameters sent to one kernel in one request."""
+
+    adapter: Adapter
+    lines: list[str] = field(default_factory=list)
+    live: dict[str, str] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+
+    def native(self, name: str, path: Path, token: str) -> None:
+        self.lines.append(
+            self.adapter.template(
+                "load", name=self.adapter.string(name), path=self.adapter.string(str(path))
+            )
+        )
+        self.live[name] = token
+
+    def interchange(self, name: str, path: Path, token: str) -> None:
+        self.lines.append(
+            self.adapter.template(
+                "load_json", name=self.adapter.string(name), path=self.adapter.string(str(path))
+            )
+        )
+        self.live[name] = token
+
+    def delete(self, names: Iterable[str]) -> None:
+        self.deleted.update(names)
+
+    def code(self) -> str:
+        lines = list(self.lines)
+        if self.deleted:
+            lines.append(
+                self.adapter.template("delete", names=self.adapter.strings(sorted(self.deleted)))
+            )
+        return "\n".join(lines)
+
+    def names(self) -> list[str]:
+        return [*self.live, *sorted(self.deleted)]
