@@ -47,6 +47,8 @@ class Adapter:
     """Saved values are plain text (bash): the interchange JSON is made by noteflow."""
     native_is_json: bool = False
     """Saved values are the interchange JSON already (JavaScript)."""
+    version_source: str = "language"
+    """Where the kernel states its version: `language`, `implementation` or `banner`."""
 
     def template(self, which: str, /, **values: str) -> str:
         return self.templates[which].format(**values)
@@ -123,6 +125,7 @@ def _read_adapter(path: Path) -> Adapter:
         literal=data.get("literal", "json"),
         native_is_text=bool(data.get("native_is_text", False)),
         native_is_json=bool(data.get("native_is_json", False)),
+        version_source=data.get("version_source", "language"),
     )
 
 

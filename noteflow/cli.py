@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _render_parser(commands)
     _cache_parser(commands)
+    commands.add_parser(
+        "kernels", help="list each language's kernel, its version, or how to install it"
+    )
     graph = commands.add_parser("graph", help="print the dataflow graph as Mermaid or DOT")
     graph.add_argument("document", type=Path, metavar="DOC")
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
@@ -153,6 +156,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _render(args)
     if args.command == "graph":
         return _graph(args)
+    if args.command == "kernels":
+        from .kernelscmd import format_rows, survey
+
+        print(format_rows(survey()))
+        return 0
     return _cache(args)
 
 

@@ -12,6 +12,7 @@ reads that nothing earlier defines are removed. Failures propagate to dependents
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -107,6 +108,7 @@ class Executor:
         self._locks: dict[str, threading.RLock] = {}
         self._kernels_lock = threading.Lock()
         self._abort = threading.Event()
+        self._starting: list[threading.Thread] = []
 
     def __enter__(self) -> Executor:
         return self
@@ -115,11 +117,34 @@ class Executor:
         self.close()
 
     def close(self) -> None:
-        """Shut every kernel down; safe to call more than once."""
+        """Shut every kernel down (in parallel); safe to call more than once."""
+        for thread in self._starting:
+            thread.join()
+        self._starting.clear()
         with self._kernels_lock:
             kernels, self.kernels = self.kernels, {}
-        for kernel in kernels.values():
-            kernel.close()
+        closers = [threading.Thread(target=k.close) for k in kernels.values()]
+        for thread in closers:
+            thread.start()
+        for thread in closers:
+            thread.join()
+
+    def _start_needed(self, plan: Plan) -> None:
+        """Start, in the background, every kernel some stale block of the plan will need."""
+        needed: dict[str, Node] = {}
+        for planned in plan.blocks:
+            if planned.stale and planned.node.block.option("eval") is not False:
+                needed.setdefault(planned.node.kernel, planned.node)
+        for kernel, node in needed.items():
+            if kernel not in self.kernels:
+                thread = threading.Thread(target=self._start_quietly, args=(node,), daemon=True)
+                thread.start()
+                self._starting.append(thread)
+
+    def _start_quietly(self, node: Node) -> None:
+        # A failure here is reported when a block first asks for this kernel.
+        with contextlib.suppress(Exception):
+            self.kernel_for(node)
 
     # -- scheduling ------------------------------------------------------------------------
 
@@ -141,6 +166,7 @@ class Executor:
             cancel=(lambda: stop() or cancel()) if cancel else stop,
         )
         emit = on_event or (lambda kind, block, result: None)
+        self._start_needed(plan)
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="noteflow") as pool:
             try:
                 self._schedule(run, pool, emit, strict)

@@ -12,6 +12,7 @@ import ast
 import contextlib
 import os
 import queue
+import re
 import shutil
 import tempfile
 import time
@@ -71,6 +72,7 @@ class KernelSession:
         self._km: Any = None
         self._kc: Any = None
         self._tmp: str | None = None
+        self._log: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -86,7 +88,8 @@ class KernelSession:
         km.shutdown_wait_time = 3.0
         self._km = km
         try:
-            km.start_kernel(cwd=str(self.cwd), env=self._environment())
+            self._log = open(os.path.join(self._tmp, "kernel.log"), "wb")  # noqa: SIM115
+            km.start_kernel(cwd=str(self.cwd), env=self._environment(), stderr=self._log)
             self._connect()
         except BaseException:
             self.shutdown()
@@ -110,10 +113,21 @@ class KernelSession:
         self._run_setup()
 
     def _language_version(self) -> str:
+        """The version the page footer records, from where the adapter says it is."""
         msg_id = self._kc.kernel_info()
         reply = self._reply(msg_id, time.monotonic() + 10)
-        info = (reply or {}).get("content", {}).get("language_info", {})
-        return str(info.get("version", ""))
+        content = (reply or {}).get("content", {})
+        source = self.adapter.version_source
+        if source == "implementation":
+            name, version = (
+                content.get("implementation", ""),
+                content.get("implementation_version", ""),
+            )
+            return f"{name} {version}".strip()
+        if source == "banner":
+            match = re.search(r"version (\S+)", str(content.get("banner", "")))
+            return match.group(1) if match else ""
+        return str(content.get("language_info", {}).get("version", ""))
 
     def _run_setup(self) -> None:
         setup = self.adapter.templates.get("setup")
@@ -124,6 +138,17 @@ class KernelSession:
             raise KernelStartError(
                 f"noteflow's set-up code failed in kernel '{self.spec_name}': {result.error}"
             )
+
+    def log_tail(self, lines: int = 5) -> str:
+        """The last lines the kernel wrote to stderr, to say why it died."""
+        if not self._tmp:
+            return ""
+        try:
+            text = Path(self._tmp, "kernel.log").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        tail = [line for line in text.splitlines() if line.strip()][-lines:]
+        return ("; kernel said: " + " | ".join(tail)) if tail else ""
 
     def is_alive(self) -> bool:
         return bool(self._km is not None and self._km.is_alive())
@@ -152,6 +177,9 @@ class KernelSession:
                 if self._km.has_kernel:
                     self._km.shutdown_kernel(now=True)
             self._km = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -268,7 +296,12 @@ class KernelSession:
                 "timeout", outputs, seconds, f"timed out after {timeout:g} s (kernel interrupted)"
             )
         if status == "dead":
-            return Execution("dead", outputs, seconds, "the kernel died while running this block")
+            return Execution(
+                "dead",
+                outputs,
+                seconds,
+                "the kernel died while running this block" + self.log_tail(),
+            )
         if status == "cancelled":
             return Execution("cancelled", outputs, seconds, "cancelled")
         content = (reply or {}).get("content", {})
