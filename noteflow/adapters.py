@@ -99,6 +99,7 @@ TEMPLATE_KEYS = (
     "load_json",
     "convert",
     "delete",
+    "keep_only",
     "inline",
     "list",
     "list_separator",

@@ -468,6 +468,8 @@ class Executor:
                     kernel, node, item, run, loads, replaying, (foreign or {}).get(item.name)
                 )
         loads.delete(node.unresolved)
+        if node.snapshot and "keep_only" in kernel.adapter.templates:
+            loads.keep = {i.name for i in node.inputs}
         self._flush(kernel, loads, run)
 
     def _replay_chain(
@@ -552,6 +554,9 @@ class Executor:
         kernel.live.update(loads.live)
         for name in loads.deleted:
             kernel.live.pop(name, None)
+        if loads.keep is not None:
+            kernel.live = {n: t for n, t in kernel.live.items() if n in loads.keep}
+            loads.keep = None
         loads.lines.clear()
         loads.live.clear()
         loads.deleted.clear()

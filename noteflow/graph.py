@@ -123,6 +123,9 @@ class _Builder:
         if not analysis.analysable:
             return self._barrier_node(block, kernel, scope, analysis)
         reads, defines = self._close_over_functions(block.id, analysis, scope)
+        if block.option("error"):
+            # An expected error may stop the block before it binds what it defines.
+            reads |= defines
         inputs, unresolved = self._resolve(reads | set(self._uses(block)), scope, block)
         after = self._label_edges(block) + ((scope.barrier,) if scope.barrier else ())
         defines |= set(block.option("exports") or ())
@@ -150,7 +153,8 @@ class _Builder:
             seen.add(name)
             for producer in scope.history.get(name, ()):
                 lazy_reads, lazy_defines = self.carried.get(producer, (frozenset(), frozenset()))
-                fresh = lazy_reads - reads
+                # A global a function may assign may also keep its incoming value: read it too.
+                fresh = (lazy_reads | lazy_defines) - reads
                 reads |= fresh
                 defines |= lazy_defines
                 carried_reads |= lazy_reads

@@ -169,12 +169,17 @@ class Loads:
     def delete(self, names: Iterable[str]) -> None:
         self.deleted.update(names)
 
+    keep: set[str] | None = None
+    """When set, every other name is removed (before a block that cannot be analysed)."""
+
     def code(self) -> str:
         lines = list(self.lines)
         if self.deleted:
-            lines.append(
-                self.adapter.template("delete", names=self.adapter.strings(sorted(self.deleted)))
-            )
+            names = self.adapter.strings(sorted(self.deleted))
+            lines.append(self.adapter.template("delete", names=names))
+        if self.keep is not None:
+            names = self.adapter.strings(sorted(self.keep))
+            lines.append(self.adapter.template("keep_only", names=names))
         return "\n".join(lines)
 
     def names(self) -> list[str]:
