@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .adapters import Adapter, load_adapters
+from .components import ComponentContext, ComponentError, decode_value, encode_value, make_component
 from .kernel import Execution, KernelSession
 from .model import (
     BlockId,
@@ -133,7 +134,8 @@ class Executor:
         """Start, in the background, every kernel some stale block of the plan will need."""
         needed: dict[str, Node] = {}
         for planned in plan.blocks:
-            if planned.stale and planned.node.block.option("eval") is not False:
+            runs_code = planned.node.block.kind != "component"
+            if planned.stale and runs_code and planned.node.block.option("eval") is not False:
                 needed.setdefault(planned.node.kernel, planned.node)
         for kernel, node in needed.items():
             if kernel not in self.kernels:
@@ -234,6 +236,8 @@ class Executor:
     # -- running one block -----------------------------------------------------------------
 
     def _execute(self, planned: PlannedBlock, run: _Run) -> BlockResult:
+        if planned.node.block.kind == "component":
+            return self._execute_component(planned, run)
         try:
             foreign = self._foreign_inputs(planned.node, run)
             kernel = self.kernel_for(planned.node)
@@ -254,6 +258,48 @@ class Executor:
             if execution.status == "ok" or (execution.status == "error" and expected):
                 return self._success(kernel, planned, run, execution)
             return self._failure(kernel, planned, execution)
+
+    def _execute_component(self, planned: PlannedBlock, run: _Run) -> BlockResult:
+        """Run a component in this process; its values are stored as interchange JSON."""
+        node, started = planned.node, time.monotonic()
+        try:
+            inputs = {item.name: self._component_input(item, node, run) for item in node.inputs}
+            component = make_component(
+                node.block.language, node.block.options, node.id if node.block.labelled else None
+            )
+            result = component.run(inputs, ComponentContext(self.cwd, node.id))
+        except (RestoreError, ComponentError, OSError, ValueError, KeyError) as err:
+            message = f"{{{node.block.language}}} block `{node.id}`: {err}"
+            return self._failure(
+                None, planned, Execution("error", [], time.monotonic() - started, message)
+            )
+        exports: dict[str, Any] = {}
+        for name, body in result.values.items():
+            digest = self.store.put_blob(encode_value(body))
+            exports[name] = {"blob": digest, "json": digest}
+        seconds = time.monotonic() - started
+        entry = Entry(
+            planned.key,
+            planned.id,
+            "ok",
+            tuple(result.outputs),
+            seconds,
+            exports,
+            "",
+            time.time(),
+            "",
+        )
+        self.store.put(entry)
+        run.entries[planned.key] = entry
+        return BlockResult(
+            planned.id, "executed", entry.outputs, seconds, planned.reason, planned.key
+        )
+
+    def _component_input(self, item: Input, node: Node, run: _Run) -> dict[str, Any]:
+        if item.param:
+            return decode_value(value_to_interchange(run.plan.graph.params.get(item.name)))
+        producer = run.planned[BlockId(str(item.producer))]
+        return decode_value(self._interchange_file(producer, item.name, node, run).read_bytes())
 
     def _run_code(self, kernel: LiveKernel, planned: PlannedBlock, run: _Run) -> Execution:
         node, adapter = planned.node, kernel.adapter

@@ -11,6 +11,7 @@ order is topological, ties broken by document order.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import difflib
 import glob
 import heapq
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .adapters import load_adapters, resolve_kernelspec
+from .components import ComponentError, make_component, registry
 from .errors import GraphError
 from .model import Block, BlockId, Document, Graph, Input, Node
 from .pyanalysis import PythonAnalysis, analyze_python
@@ -93,11 +95,13 @@ class _Builder:
 
     def add(self, block: Block) -> Node:
         self.position[block.id] = block.index
-        kernel = self._kernel(block)
+        kernel = f"component:{block.language}" if block.kind == "component" else self._kernel(block)
         scope = self.scopes.setdefault(kernel, _KernelScope())
         if block.option("eval") is False:
             return Node(block, kernel, (), frozenset(), (), frozenset())
-        if load_adapters()[block.language].analysis == "python":
+        if block.kind == "component":
+            node = self._component_node(block, kernel)
+        elif load_adapters()[block.language].analysis == "python":
             node = self._python_node(block, kernel, scope)
         else:
             node = self._chained_node(block, kernel, scope)
@@ -226,16 +230,54 @@ class _Builder:
         return tuple(inputs), frozenset(unresolved)
 
     def _producer(self, name: str, scope: _KernelScope, block: Block) -> BlockId | None:
+        """The latest earlier block that defines `name`: in this kernel, or exported by another."""
         local = scope.definers.get(name)
         barrier = scope.barrier
         hidden = local is None or (barrier and self.position[barrier] > self.position[local])
         if barrier and hidden and not _kernel_provided(name):
-            return barrier
+            local = barrier
+        defined = self.exported_by.get(name)
+        if defined and (local is None or self.position[defined[-1]] > self.position[local]):
+            return defined[-1]
         if local is not None:
             return local
         if name in (block.option("uses") or ()):
             return self._declared_producer(name, block)
         return None
+
+    def _component_node(self, block: Block, kernel: str) -> Node:
+        """A component reads and defines what it says; its inputs come from any kernel."""
+        try:
+            component = make_component(
+                block.language, block.options, block.id if block.labelled else None
+            )
+            reads, defines, files = component.reads(), component.defines(), component.files()
+        except ComponentError as err:
+            raise GraphError(
+                f"{{{block.language}}} block '{block.id}': {err}",
+                path=self.path,
+                line=block.line,
+                block=block.id,
+            ) from None
+        inputs = []
+        for name in sorted({*reads, *self._uses(block)}):
+            producer = self._declared_producer(name, block)
+            if producer is not None:
+                inputs.append(Input(name, producer))
+            elif name in self.params:
+                inputs.append(Input(name, None, param=True))
+            else:
+                self._unknown(name, block)
+        patterns = [*files, *(block.option("files") or ())]
+        return Node(
+            block,
+            kernel,
+            tuple(inputs),
+            frozenset(defines),
+            self._label_edges(block),
+            frozenset(),
+            files=self._files(block, patterns),
+        )
 
     def _declared_producer(self, name: str, block: Block) -> BlockId | None:
         """A `uses:` name from another kernel (latest earlier) or, failing that, a later block."""
@@ -257,12 +299,19 @@ class _Builder:
             if block.language == "python" and block.kind == "code":
                 for name in analyze_python(block.code).defines:
                     found.setdefault(name, []).append(block.id)
+            if block.kind == "component" and block.language in registry():
+                with contextlib.suppress(ComponentError):
+                    component = make_component(
+                        block.language, block.options, block.id if block.labelled else None
+                    )
+                    for name in component.defines():
+                        found.setdefault(name, []).append(block.id)
         return found
 
-    def _files(self, block: Block) -> tuple[str, ...]:
+    def _files(self, block: Block, patterns: list[str] | None = None) -> tuple[str, ...]:
         base = self.document.path.parent
         found: list[str] = []
-        for pattern in block.option("files") or ():
+        for pattern in block.option("files") or () if patterns is None else patterns:
             literal = base / pattern
             if literal.exists():
                 matches = [str(literal)]

@@ -18,10 +18,12 @@ import yaml
 from markdown_it.token import Token
 
 from .adapters import Adapter, adapter_for_fence, language_for
+from .components import registry
 from .errors import DocumentError
 from .markdown import markdown_parser
 from .model import Block, BlockId, Document
 from .options import (
+    KNOWN_OPTIONS,
     merge_options,
     normalise,
     parse_fence_info,
@@ -126,6 +128,10 @@ def _fence_block(
     if header.escaped:
         token.meta["nf_verbatim"] = "{" + token.info.strip()[2:-2].strip() + "}"
         return None
+    if adapter_for_fence(header.name) is None and header.name in registry():
+        return _component_block(
+            header.name, header.options, token, token_index, index, counters, path, line
+        )
     adapter, comment_options, code = _language_and_body(
         header.name, header.argument, token.content, path, line
     )
@@ -144,6 +150,51 @@ def _fence_block(
         kind="code",
         language=adapter.language,
         code=code,
+        options=options,
+        line=line,
+        token_index=token_index,
+        labelled=labelled,
+    )
+
+
+def _component_block(
+    name: str,
+    attributes: Mapping[str, Any],
+    token: Token,
+    token_index: int,
+    index: int,
+    counters: dict[str, int],
+    path: str,
+    line: int,
+) -> Block:
+    """A component block: its options are block options, its parameters the rest."""
+    try:
+        body = yaml.safe_load(token.content) if token.content.strip() else {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = line + 1 + (mark.line if mark else 0)
+        raise DocumentError(
+            f"bad YAML in {{{name}}} parameters: {getattr(err, 'problem', err)}",
+            path=path,
+            line=where,
+        ) from None
+    if not isinstance(body, dict):
+        raise DocumentError(
+            f"the body of a {{{name}}} block must be YAML key: value lines",
+            path=path,
+            line=line + 1,
+        )
+    options = normalise(
+        {k: v for k, v in attributes.items() if k in KNOWN_OPTIONS}, path=path, line=line
+    )
+    options["with"] = {**{k: v for k, v in attributes.items() if k not in KNOWN_OPTIONS}, **body}
+    block_id, labelled = _block_id(options, name, counters)
+    return Block(
+        id=block_id,
+        index=index,
+        kind="component",
+        language=name,
+        code=token.content,
         options=options,
         line=line,
         token_index=token_index,

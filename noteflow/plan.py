@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .adapters import find_kernelspec
+from .components import registry
 from .errors import DocumentError
 from .model import BlockId, CacheKey, Entry, Graph, Node, Plan, PlannedBlock
 from .options import DISPLAY_ONLY_OPTIONS
@@ -139,7 +140,7 @@ def key_components(
         "format": KEY_FORMAT,
         "kind": block.kind,
         "language": block.language,
-        "kernel": {"name": node.kernel, "argv": list(spec.argv) if spec else []},
+        "kernel": _kernel_component(node, spec.argv if spec else ()),
         "code": block.code,
         "options": {
             k: v for k, v in block.options.items() if k not in DISPLAY_ONLY_OPTIONS | GRAPH_OPTIONS
@@ -150,6 +151,18 @@ def key_components(
         "files": [[f, file_digest(base / f)] for f in node.files],
         "environment": environment,
         "snapshot": node.snapshot,
+    }
+
+
+def _kernel_component(node: Node, argv: tuple[str, ...]) -> dict[str, Any]:
+    """The kernelspec (name and argv), or for a component its class and version."""
+    if node.block.kind != "component":
+        return {"name": node.kernel, "argv": list(argv)}
+    cls = registry()[node.block.language]
+    return {
+        "name": node.kernel,
+        "component": f"{cls.__module__}.{cls.__qualname__}",
+        "version": cls.version,
     }
 
 

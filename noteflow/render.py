@@ -119,7 +119,7 @@ class _Hooks:
             return ""
         status = result.status if result else "not-run"
         parts = []
-        if self._option(block, "echo", True) is not False:
+        if self._option(block, "echo", block.kind != "component") is not False:
             parts.append(self._code(block))
         output = self._option(block, "output", True)
         if output is not False and result is not None:
@@ -133,7 +133,8 @@ class _Hooks:
         )
 
     def _code(self, block: Block) -> str:
-        lexer = load_adapters()[block.language].pygments_lexer
+        adapter = load_adapters().get(block.language)
+        lexer = adapter.pygments_lexer if adapter else "yaml"
         code = f'<div class="nf-code">{highlight_code(block.code, lexer)}</div>\n'
         if self._option(block, "code-fold", False) in (True, "true", "show"):
             summary = html.escape(str(block.option("code-summary") or "Code"))
