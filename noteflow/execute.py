@@ -222,6 +222,24 @@ class Executor:
         """The result of a block that needs no kernel (skipped, cached, not-run), else None."""
         if planned.node.block.option("eval") is False:
             return BlockResult(planned.id, "skipped", (), 0.0, "", planned.key)
+        if planned.node.problem:
+            error = {
+                "output_type": "error",
+                "ename": "noteflow",
+                "evalue": planned.node.problem,
+                "traceback": [planned.node.problem],
+            }
+            result = BlockResult(
+                planned.id,
+                "failed",
+                (error,),
+                0.0,
+                planned.reason,
+                planned.key,
+                planned.node.problem,
+            )
+            emit("done", planned, result)
+            return result
         if not planned.stale and planned.entry is not None:
             result = _cached(planned, planned.entry)
             emit("cached", planned, result)

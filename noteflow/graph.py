@@ -36,9 +36,10 @@ def build_graph(document: Document, overrides: Mapping[str, Any] | None = None) 
     """Resolve every block's inputs; raises GraphError for unknown names and cycles."""
     params = resolve_params(document, overrides or {})
     builder = _Builder(document, params)
-    nodes = [builder.add(block) for block in document.blocks]
+    nodes = [builder.add_or_mark(block) for block in document.blocks]
+    order = topological_order(nodes, str(document.path))
     return Graph(
-        document=document, nodes=tuple(topological_order(nodes, str(document.path))), params=params
+        document=document, nodes=tuple(order), params=params, problems=tuple(builder.problems)
     )
 
 
@@ -84,6 +85,7 @@ class _Builder:
     carried: dict[BlockId, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     """Per block: globals its values may read and mutate later (functions, methods)."""
     exported_by: dict[str, list[BlockId]] = field(default_factory=dict)
+    problems: list[GraphError] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.labels = {b.id for b in self.document.blocks}
@@ -92,6 +94,20 @@ class _Builder:
     @property
     def path(self) -> str:
         return str(self.document.path)
+
+    def add_or_mark(self, block: Block) -> Node:
+        """The block's node; one naming an unknown value is kept, marked, and fails alone."""
+        try:
+            return self.add(block)
+        except GraphError as err:
+            if not err.message.startswith(f"block '{block.id}' uses "):
+                raise
+            self.problems.append(err)
+            kernel = (
+                f"component:{block.language}" if block.kind == "component" else self._kernel(block)
+            )
+            problem = f"{err.message} ({err.hint})" if err.hint else err.message
+            return Node(block, kernel, (), frozenset(), (), frozenset(), problem=problem)
 
     def add(self, block: Block) -> Node:
         self.position[block.id] = block.index
@@ -192,7 +208,9 @@ class _Builder:
         inputs, unresolved = self._resolve(set(uses), scope, block)
         if unresolved:
             self._unknown(sorted(unresolved)[0], block)
-        chain = () if uses or scope.last is None else (scope.last,)
+        # `uses:` (even an empty list) replaces the chain to the previous block.
+        declared = block.option("uses") is not None
+        chain = () if declared or scope.last is None else (scope.last,)
         defines = frozenset(block.option("exports") or ())
         return Node(
             block,

@@ -150,6 +150,11 @@ class KernelSession:
         tail = [line for line in text.splitlines() if line.strip()][-lines:]
         return ("; kernel said: " + " | ".join(tail)) if tail else ""
 
+    def _settled_alive(self) -> bool:
+        """Alive a moment later too (a kernel that just exited may still look alive)."""
+        time.sleep(0.2)
+        return self.is_alive()
+
     def is_alive(self) -> bool:
         return bool(self._km is not None and self._km.is_alive())
 
@@ -209,6 +214,9 @@ class KernelSession:
         collector = _OutputCollector()
         status = self._read_until_idle(msg_id, collector, deadline, cancel)
         reply = self._reply(msg_id, deadline) if status == "ok" else None
+        if status == "ok" and reply is None:
+            # No reply: the kernel went idle and then died, or never answered in time.
+            status = "dead" if not self._settled_alive() else "timeout"
         if status == "ok":
             self._read_late_output(msg_id, collector)
         return self._result(status, reply, collector, started, timeout)

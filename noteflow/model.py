@@ -101,6 +101,8 @@ class Node:
     """True for a block that could not be analysed: it saves the whole namespace."""
     files: tuple[str, ...] = ()
     """Paths (relative to the document) whose content is part of the key."""
+    problem: str = ""
+    """Why this block cannot run (an unknown `uses:` name); it fails, the rest still renders."""
 
     @property
     def id(self) -> BlockId:
@@ -122,6 +124,8 @@ class Graph:
     """In execution order: topological, ties broken by document order."""
     params: Mapping[str, Any]
     """Parameter values in force (front matter defaults overridden by `-P`)."""
+    problems: tuple[Any, ...] = ()
+    """GraphErrors of blocks that cannot run; reported after the page is written (exit 2)."""
 
     def node(self, block_id: BlockId) -> Node:
         for node in self.nodes:

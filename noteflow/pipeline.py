@@ -74,6 +74,8 @@ def render_document(
 ) -> RenderOutcome:
     document, plan, store = prepare(path, options)
     if options.frozen:
+        if plan.graph.problems:
+            raise plan.graph.problems[0]
         _check_frozen(plan, str(document.path))
     if executor is not None:
         summary = executor.run(plan, strict=options.strict, on_event=on_event)
@@ -90,6 +92,8 @@ def render_document(
             block=first.block_id,
         )
     output = write_output(document, summary, store, options)
+    if plan.graph.problems:
+        raise plan.graph.problems[0]  # the page is written; the bad input still fails the run
     return RenderOutcome(document, plan, summary, output)
 
 

@@ -58,6 +58,8 @@ def _decide(
 ) -> PlannedBlock:
     if node.block.option("eval") is False:
         return PlannedBlock(node, key, components, False, "", None)
+    if node.problem:
+        return PlannedBlock(node, key, components, True, "bad input", None)
     entry = store.get(key)
     reason = forced or _miss_reason(node, key, components, entry, old)
     stale = bool(reason)

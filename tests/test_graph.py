@@ -826,9 +826,16 @@ ERRORS: list[Any] = [
 
 @pytest.mark.parametrize("case", ERRORS)
 def test_graph_error(case: ErrorCase, tmp_path: Path) -> None:
-    with pytest.raises(GraphError) as raised:
-        make_graph(tmp_path, case.blocks, case.front, case.overrides)
-    err = raised.value
+    """Bad input raises; an unknown `uses:` name instead marks its block, which fails alone."""
+    try:
+        graph = make_graph(tmp_path, case.blocks, case.front, case.overrides)
+    except GraphError as raised:
+        err = raised
+    else:
+        assert graph.problems, "expected a GraphError"
+        err = graph.problems[0]
+        assert "uses '" in err.message
+        assert graph.node(err.block).problem.startswith(err.message)
     assert case.message in err.message
     assert err.line == case.line
     assert err.exit_code == 2

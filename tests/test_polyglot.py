@@ -274,3 +274,69 @@ def test_missing_kernel_names_the_install_command(write_doc, capsys) -> None:
     assert main(["render", str(doc)]) == 2
     err = capsys.readouterr().err
     assert "no Jupyter kernel 'no-such-r' for R blocks" in err and "r-cran-irkernel" in err
+
+
+FAILURES = {
+    "r": ("stop('boom')", "Sys.sleep(60)", "tools::pskill(Sys.getpid(), tools::SIGKILL)", "boom"),
+    "js": (
+        "throw new Error('boom');",
+        "await new Promise((r) => setTimeout(r, 60000));",
+        "Deno.kill(Deno.pid, 'SIGKILL');",
+        "boom",
+    ),
+    "bash": ("false", "sleep 60", "kill -9 $PPID", ""),
+}
+
+
+@pytest.mark.parametrize("language", sorted(FAILURES))
+def test_failures_behave_as_in_python(write_doc, language: str) -> None:
+    """An error marks the chained block not-run; a timeout interrupts; a death restarts."""
+    need(language, "python")
+    fail, slow, die, message = FAILURES[language]
+    doc = write_doc(
+        block(language, "bad", fail)
+        + block(language, "next", "echo next" if language == "bash" else "1")
+        + block(language, "slow", slow, timeout=2)
+        + block(language, "die", die)
+        + block(
+            language,
+            "after",
+            {"r": "cat('alive')", "js": "console.log('alive')", "bash": "echo alive"}[language],
+        )
+        + block("python", "independent", "print('python ran')")
+    )
+    outcome = render_document(doc, RenderOptions())
+    results = outcome.summary.results
+    assert results["bad"].status == "failed" and message in shown(doc.with_suffix(".html"), "bad")
+    assert (
+        results["next"].status == "not-run"
+        and results["next"].reason == "not run: upstream `bad` failed"
+    )
+    assert results["slow"].status == "not-run"  # chained after a failure
+    assert results["independent"].status == "executed"
+
+
+@pytest.mark.parametrize("language", sorted(FAILURES))
+def test_timeout_and_death_in_other_languages(write_doc, language: str) -> None:
+    need(language)
+    _, slow, die, _ = FAILURES[language]
+    alive = {"r": "cat('alive')", "js": "console.log('alive')", "bash": "echo alive"}[language]
+    doc = write_doc(
+        block(language, "slow", slow, timeout=2)
+        + block(language, "die", die, uses="[slow]")
+        + block(language, "after", alive, uses="[slow]")
+    )
+    outcome = render_document(doc, RenderOptions())
+    results = outcome.summary.results
+    assert results["slow"].status == "failed" and "timed out after 2 s" in results["slow"].error
+    assert results["die"].status == "not-run"
+    doc.write_text(
+        block(language, "die", die)
+        + block(language, "after", alive, uses="[die]")
+        + block(language, "other", alive, uses="[]")
+    )
+    outcome = render_document(doc, RenderOptions())
+    results = outcome.summary.results
+    assert results["die"].status == "failed" and "the kernel died" in results["die"].error
+    assert results["after"].status == "not-run"
+    assert shown(doc.with_suffix(".html"), "other").strip() == "alive"
