@@ -33,6 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _render_parser(commands)
     _cache_parser(commands)
+    watch = commands.add_parser(
+        "watch", help="live preview: re-run what a save changed, patch the page"
+    )
+    watch.add_argument("document", type=Path, metavar="DOC")
+    watch.add_argument(
+        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
+    watch.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1 only)"
+    )
+    watch.add_argument("--open", action="store_true", help="open the page in a browser")
+    watch.add_argument("-P", "--param", action="append", default=[], metavar="NAME=VALUE")
+    watch.add_argument("--cache-dir", type=Path, metavar="DIR")
+    watch.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
     commands.add_parser(
         "kernels", help="list each language's kernel, its version, or how to install it"
     )
@@ -156,6 +170,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _render(args)
     if args.command == "graph":
         return _graph(args)
+    if args.command == "watch":
+        return _watch(args)
     if args.command == "kernels":
         from .kernelscmd import format_rows, survey
 
@@ -196,6 +212,41 @@ def _document_argument(args: argparse.Namespace) -> Path:
         args.force.append("*")
         return document
     raise NoteflowError("render needs a document: noteflow render DOC")
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import Preview, serve, start_server
+
+    if not args.document.is_file():
+        raise NoteflowError("document not found", path=str(args.document))
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"noteflow: warning: serving on {args.host}: anyone who can reach this machine can "
+            "read the page",
+            file=sys.stderr,
+        )
+    options = RenderOptions(
+        params=parse_params(args.param), cache_dir=args.cache_dir, jobs=max(1, args.jobs)
+    )
+    preview = Preview(args.document, options)
+    server = start_server(preview, args.host, args.port)
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    print(
+        f"noteflow: previewing {args.document} at {url} (Ctrl-C to stop)",
+        file=sys.stderr,
+        flush=True,
+    )
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(url)
+    try:
+        serve(preview, server)
+    except KeyboardInterrupt:
+        print("noteflow: preview stopped; kernels shut down", file=sys.stderr)
+    return 0
 
 
 def _graph(args: argparse.Namespace) -> int:

@@ -178,7 +178,7 @@ class Executor:
                 self._abort.set()
                 raise
         ordered = {b.id: run.results[b.id] for b in plan.blocks}
-        return RunSummary(ordered, time.monotonic() - started, self._versions(plan))
+        return RunSummary(ordered, time.monotonic() - started, self.versions(plan))
 
     def _schedule(
         self, run: _Run, pool: ThreadPoolExecutor, emit: EventHandler, strict: bool
@@ -673,7 +673,8 @@ class Executor:
             kernel.backend.start()
             return kernel
 
-    def _versions(self, plan: Plan) -> dict[str, str]:
+    def versions(self, plan: Plan) -> dict[str, str]:
+        """language -> version, from kernels started here or the cache entries of the plan."""
         versions: dict[str, str] = {}
         for planned in plan.blocks:
             language = planned.node.block.language

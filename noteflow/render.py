@@ -31,11 +31,16 @@ from .theme import Theme, load_theme, render_page
 
 
 def render_html(
-    document: Document, summary: RunSummary, store: Store, theme: Theme | None = None
+    document: Document,
+    summary: RunSummary,
+    store: Store,
+    theme: Theme | None = None,
+    body_html: str | None = None,
+    extra_head: str = "",
 ) -> str:
-    """The whole page as a string."""
+    """The whole page as a string (the live preview passes its own body and script)."""
     theme = theme or load_theme(str(document.front_matter.get("theme") or "default"))
-    body = render_body(document, summary.results, store)
+    body = render_body(document, summary.results, store) if body_html is None else body_html
     footer = {"noteflow": __version__, **summary.kernel_versions}
     return render_page(
         theme,
@@ -44,12 +49,13 @@ def render_html(
         meta=_meta(document.front_matter),
         toc=table_of_contents(document),
         footer=footer,
+        extra_head=extra_head,
     )
 
 
 def render_body(document: Document, results: Mapping[BlockId, BlockResult], store: Store) -> str:
     md = markdown_parser()
-    hooks = _Hooks(document, {str(k): v for k, v in results.items()}, store)
+    hooks = Hooks(document, {str(k): v for k, v in results.items()}, store)
     env = {**document.env, "nf": hooks}
     return md.renderer.render(list(document.tokens), md.options, env)
 
@@ -74,12 +80,17 @@ def table_of_contents(document: Document) -> list[tuple[int, str, str]]:
     return entries
 
 
-class _Hooks:
+class Hooks:
     """Renders executable fences and inline expressions for the markdown-it renderer."""
 
     def __init__(
-        self, document: Document, results: Mapping[str, BlockResult], store: Store
+        self,
+        document: Document,
+        results: Mapping[str, BlockResult],
+        store: Store,
+        running: frozenset[str] | set[str] = frozenset(),
     ) -> None:
+        self.running = running
         self.blocks = {b.id: b for b in document.blocks}
         self.results = results
         self.store = store
@@ -124,8 +135,9 @@ class _Hooks:
         output = self._option(block, "output", True)
         if output is not False and result is not None:
             parts.append(self._outputs(block, result, asis=output == "asis"))
+        running = ["nf-running"] if block.id in self.running else []
         classes = " ".join(
-            ["nf-block", f"nf-status-{status}", *map(str, block.option("classes") or ())]
+            ["nf-block", f"nf-status-{status}", *running, *map(str, block.option("classes") or ())]
         )
         return (
             f'<section class="{html.escape(classes)}" id="{html.escape(block.id)}" '

@@ -87,6 +87,11 @@ def load_theme(name_or_path: str = "default") -> Theme:
     return _load_theme_directory(_theme_directory(name_or_path))
 
 
+def forget_themes() -> None:
+    """Drop loaded themes, so edited templates and CSS are read again (live preview)."""
+    _load_theme_directory.cache_clear()
+
+
 @functools.cache
 def _load_theme_directory(directory: Path) -> Theme:
     environment = jinja2.Environment(
