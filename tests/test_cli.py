@@ -163,6 +163,10 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.md")))
 def test_examples_render(name: str, tmp_path: Path) -> None:
+    if name == "polyglot.md":
+        from test_polyglot import need
+
+        need("python", "r", "js", "bash")
     shutil.copytree(EXAMPLES, tmp_path / "examples")
     doc = tmp_path / "examples" / name
     assert main(["render", str(doc), "-q"]) == 0

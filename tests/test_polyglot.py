@@ -340,3 +340,30 @@ def test_timeout_and_death_in_other_languages(write_doc, language: str) -> None:
     assert results["die"].status == "failed" and "the kernel died" in results["die"].error
     assert results["after"].status == "not-run"
     assert shown(doc.with_suffix(".html"), "other").strip() == "alive"
+
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "polyglot.md"
+
+
+def test_polyglot_example_edit_in_r_reruns_r_and_its_dependents(tmp_path: Path) -> None:
+    need("python", "r", "js", "bash")
+    doc = tmp_path / "polyglot.md"
+    doc.write_text(EXAMPLE.read_text())
+    first = render_document(doc, RenderOptions(jobs=2))
+    assert first.summary.count("executed") == len(first.plan.blocks)
+    doc.write_text(doc.read_text().replace("FUN = sum)", "FUN = max)"))
+    second = render_document(doc, RenderOptions(jobs=2))
+    ran = {b for b, r in second.summary.results.items() if r.status == "executed"}
+    assert ran == {"summarise", "format", "files", "back-in-python"}
+    assert second.summary.results["prepare"].status == "cached"
+
+
+def test_kernels_command_lists_every_language(capsys) -> None:
+    assert main(["kernels"]) == 0
+    table = capsys.readouterr().out
+    assert re.search(r"python\s+python3\s+3\.\d+\.\d+\s+ok", table)
+    for language, kernel in (("r", "ir"), ("javascript", "deno"), ("bash", "bash")):
+        if find_kernelspec(kernel) is not None:
+            assert re.search(rf"^{language}\s+{kernel}\s+\S.*\s+ok$", table, re.M), table
+        else:
+            assert re.search(rf"{language}\s+-\s+-\s+missing: ", table), table
