@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -120,10 +119,6 @@ def update_message(
 def error_message(server: str, version: int, error: str) -> dict[str, object]:
     """A parse error: shown over the last good page, which stays underneath."""
     return {"server": server, "version": version, "error": error}
-
-
-def escape_error(text: str) -> str:
-    return html.escape(text)
 
 
 @functools.cache

@@ -116,7 +116,7 @@ class Preview:
         self.store.write_manifest(document.path, manifest_for(plan))
         self.last_results = dict(summary.results)
         self._publish(plan, dict(summary.results), set(), summary)
-        self._report(summary, time.monotonic() - started, plan)
+        self._report(summary, time.monotonic() - started)
 
     def _provisional(self, plan: Plan) -> dict[BlockId, BlockResult]:
         """What to show while stale blocks run: their previous output, else a note."""
@@ -165,7 +165,7 @@ class Preview:
         for subscriber in self._subscribers:
             subscriber.put(message)
 
-    def _report(self, summary: RunSummary, seconds: float, plan: Plan) -> None:
+    def _report(self, summary: RunSummary, seconds: float) -> None:
         executed = summary.count("executed")
         failed = len(summary.failed)
         note = f", {failed} failed" if failed else ""
@@ -175,7 +175,6 @@ class Preview:
             file=self.log,
             flush=True,
         )
-        del plan
 
     # -- tabs ------------------------------------------------------------------------------
 
