@@ -233,19 +233,22 @@ def _watch(args: argparse.Namespace) -> int:
     host, port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
-    print(
-        f"noteflow: previewing {args.document} at {url} (Ctrl-C to stop)",
-        file=sys.stderr,
-        flush=True,
-    )
-    if args.open:
-        import webbrowser
+    try:  # from here on, Ctrl-C is the normal way to stop
+        print(
+            f"noteflow: previewing {args.document} at {url} (Ctrl-C to stop)",
+            file=sys.stderr,
+            flush=True,
+        )
+        if args.open:
+            import webbrowser
 
-        webbrowser.open(url)
-    try:
+            webbrowser.open(url)
         serve(preview, server)
     except KeyboardInterrupt:
         print("noteflow: preview stopped; kernels shut down", file=sys.stderr)
+    finally:
+        preview.close()
+        server.server_close()
     return 0
 
 

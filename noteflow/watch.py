@@ -358,8 +358,8 @@ def serve(preview: Preview, server: ThreadingHTTPServer) -> None:
     http = threading.Thread(target=server.serve_forever, name="noteflow-http", daemon=True)
     try:
         http.start()
+        watcher.start()  # before the first build, so a save made during it is not missed
         preview.rebuild()
-        watcher.start()
         worker.start()
         while True:
             time.sleep(0.2)
