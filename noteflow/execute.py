@@ -1,24 +1,20 @@
 """Execute stage: run a `Plan`'s stale blocks in kernels and record what they produce.
 
-Owns DESIGN §5. An `Executor` keeps one kernel per kernelspec for as long as it lives: a
-render uses it once, the live preview keeps it warm across saves. Before a block runs,
-each value it reads is made exactly the value its producer defined: already live in the
-kernel, else loaded from the store (natively within a language, as interchange JSON
-across languages), else the producer is replayed with its outputs discarded. A chained
-block (R, bash, JavaScript) also needs its predecessor's run in the kernel. Names a block
-reads that nothing earlier defines are removed. Failures propagate to dependents as
-`not-run`; independent blocks still run; blocks of different kernels run in parallel.
+Owns DESIGN §5's scheduling and running. An `Executor` keeps one kernel per kernelspec
+for as long as it lives: a render uses it once, the live preview keeps it warm across
+saves. Blocks start once their upstream is done, in plan order, blocks of different
+kernels at the same time (`jobs`). Each block's inputs are first put into its kernel
+(`restore.py`); after it runs, what it defines is saved (`values.py`) and its entry
+stored. Failures propagate to dependents as `not-run`; independent blocks still run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,7 +24,6 @@ from .kernel import Execution, KernelSession
 from .model import (
     BlockId,
     BlockResult,
-    CacheKey,
     Entry,
     Input,
     Node,
@@ -36,17 +31,22 @@ from .model import (
     PlannedBlock,
     RunSummary,
 )
+from .restore import (
+    DEFAULT_TIMEOUT,
+    RestoreError,
+    Restorer,
+    RunState,
+    forget,
+    interchange_needs,
+    timeout_of,
+)
 from .store import Store
 from .values import (
     LiveKernel,
-    Loads,
-    interchange_to_text,
     parse_saved,
     save_code,
     value_to_interchange,
 )
-
-DEFAULT_TIMEOUT = 600.0
 
 
 class KernelBackend(Protocol):
@@ -78,24 +78,7 @@ EventHandler = Callable[[str, PlannedBlock, BlockResult | None], None]
 """Called with ("cached" | "running" | "done", block, result), possibly from worker threads."""
 
 
-class RestoreError(Exception):
-    """An input could not be put into the kernel; the message names block, value and why."""
-
-
-@dataclass
-class _Run:
-    """State of one `Executor.run` call."""
-
-    plan: Plan
-    planned: dict[BlockId, PlannedBlock]
-    interchange: dict[BlockId, set[str]]
-    """Per producer, the names a block of another language reads (saved as JSON too)."""
-    results: dict[BlockId, BlockResult] = field(default_factory=dict)
-    entries: dict[CacheKey, Entry] = field(default_factory=dict)
-    cancel: Callable[[], bool] | None = None
-
-
-class Executor:
+class Executor(Restorer):
     """Runs plans; owns kernels until `close()` (use it as a context manager)."""
 
     def __init__(
@@ -161,10 +144,10 @@ class Executor:
         started = time.monotonic()
         self._abort.clear()
         stop = self._abort.is_set
-        run = _Run(
+        run = RunState(
             plan,
             plan.by_id(),
-            _interchange_needs(plan),
+            interchange_needs(plan),
             cancel=(lambda: stop() or cancel()) if cancel else stop,
         )
         emit = on_event or (lambda kind, block, result: None)
@@ -181,7 +164,7 @@ class Executor:
         return RunSummary(ordered, time.monotonic() - started, self.versions(plan))
 
     def _schedule(
-        self, run: _Run, pool: ThreadPoolExecutor, emit: EventHandler, strict: bool
+        self, run: RunState, pool: ThreadPoolExecutor, emit: EventHandler, strict: bool
     ) -> None:
         """Start each block once its upstream is done and its kernel is free, in plan order."""
         pending = list(run.plan.blocks)
@@ -218,7 +201,9 @@ class Executor:
             if run.cancel is not None and run.cancel():
                 stop = stop or "not run: cancelled"
 
-    def _decide(self, planned: PlannedBlock, run: _Run, emit: EventHandler) -> BlockResult | None:
+    def _decide(
+        self, planned: PlannedBlock, run: RunState, emit: EventHandler
+    ) -> BlockResult | None:
         """The result of a block that needs no kernel (skipped, cached, not-run), else None."""
         if planned.node.block.option("eval") is False:
             return BlockResult(planned.id, "skipped", (), 0.0, "", planned.key)
@@ -253,7 +238,7 @@ class Executor:
 
     # -- running one block -----------------------------------------------------------------
 
-    def _execute(self, planned: PlannedBlock, run: _Run) -> BlockResult:
+    def _execute(self, planned: PlannedBlock, run: RunState) -> BlockResult:
         if planned.node.block.kind == "component":
             return self._execute_component(planned, run)
         try:
@@ -268,7 +253,7 @@ class Executor:
                 return self._failure(kernel, planned, Execution("error", [], 0.0, str(err)))
             execution = self._run_code(kernel, planned, run)
             if execution.status == "cancelled":
-                _forget(kernel, planned.node)
+                forget(kernel, planned.node)
                 return _not_run(planned, "not run: cancelled")
             if execution.status in ("dead", "timeout"):
                 self._recover(kernel)
@@ -277,7 +262,7 @@ class Executor:
                 return self._success(kernel, planned, run, execution)
             return self._failure(kernel, planned, execution)
 
-    def _execute_component(self, planned: PlannedBlock, run: _Run) -> BlockResult:
+    def _execute_component(self, planned: PlannedBlock, run: RunState) -> BlockResult:
         """Run a component in this process; its values are stored as interchange JSON."""
         node, started = planned.node, time.monotonic()
         try:
@@ -313,15 +298,15 @@ class Executor:
             planned.id, "executed", entry.outputs, seconds, planned.reason, planned.key
         )
 
-    def _component_input(self, item: Input, node: Node, run: _Run) -> dict[str, Any]:
+    def _component_input(self, item: Input, node: Node, run: RunState) -> dict[str, Any]:
         if item.param:
             return decode_value(value_to_interchange(run.plan.graph.params.get(item.name)))
         producer = run.planned[BlockId(str(item.producer))]
         return decode_value(self._interchange_file(producer, item.name, node, run).read_bytes())
 
-    def _run_code(self, kernel: LiveKernel, planned: PlannedBlock, run: _Run) -> Execution:
+    def _run_code(self, kernel: LiveKernel, planned: PlannedBlock, run: RunState) -> Execution:
         node, adapter = planned.node, kernel.adapter
-        timeout = _timeout(planned)
+        timeout = timeout_of(planned)
         if node.block.kind == "inline":
             return self._inline(kernel, node, timeout, run)
         expressions = None
@@ -333,7 +318,7 @@ class Executor:
             node.block.code, timeout=timeout, user_expressions=expressions, cancel=run.cancel
         )
 
-    def _inline(self, kernel: LiveKernel, node: Node, timeout: float, run: _Run) -> Execution:
+    def _inline(self, kernel: LiveKernel, node: Node, timeout: float, run: RunState) -> Execution:
         code = kernel.adapter.template("inline", code=node.block.code)
         if kernel.adapter.save_in_request:
             execution = kernel.backend.execute(
@@ -350,7 +335,7 @@ class Executor:
         return execution
 
     def _exports(
-        self, kernel: LiveKernel, node: Node, execution: Execution, run: _Run
+        self, kernel: LiveKernel, node: Node, execution: Execution, run: RunState
     ) -> dict[str, Any]:
         if not node.defines and not node.snapshot:
             return {}
@@ -364,7 +349,7 @@ class Executor:
         return parse_saved(kernel, node, execution, self.store, wanted)
 
     def _success(
-        self, kernel: LiveKernel, planned: PlannedBlock, run: _Run, execution: Execution
+        self, kernel: LiveKernel, planned: PlannedBlock, run: RunState, execution: Execution
     ) -> BlockResult:
         node = planned.node
         exports = self._exports(kernel, node, execution, run)
@@ -403,7 +388,7 @@ class Executor:
         self, kernel: LiveKernel | None, planned: PlannedBlock, execution: Execution
     ) -> BlockResult:
         if kernel is not None:
-            _forget(kernel, planned.node)
+            forget(kernel, planned.node)
         outputs = tuple(execution.outputs)
         own_error = any(o.get("output_type") == "error" for o in outputs)
         if execution.status != "error" or not own_error:
@@ -448,210 +433,6 @@ class Executor:
             kernel.backend.restart()
         kernel.forget_all()
 
-    # -- inputs ----------------------------------------------------------------------------
-
-    def _foreign_inputs(self, node: Node, run: _Run) -> dict[str, Path]:
-        """Interchange files for values made in another language (may run code in their kernel)."""
-        paths = {}
-        for item in node.inputs:
-            producer = run.planned.get(item.producer) if item.producer else None
-            if producer is not None and producer.node.block.language != node.block.language:
-                paths[item.name] = self._interchange_file(producer, item.name, node, run)
-        return paths
-
-    def _interchange_file(
-        self, producer: PlannedBlock, name: str, consumer: Node, run: _Run
-    ) -> Path:
-        spec = self._export_spec(producer, name, run)
-        language = producer.node.block.language
-        where = f"`{name}` from block `{producer.id}` ({language}) to block `{consumer.id}`"
-        if spec.get("json") and self.store.blob_path(spec["json"]).is_file():
-            return self.store.blob_path(spec["json"])
-        if spec.get("json_error"):
-            raise RestoreError(f"cannot pass {where}: {spec['json_error']}")
-        if spec.get("absent"):
-            raise RestoreError(f"cannot pass {where}: that block does not define it")
-        if spec.get("blob") and self.store.blob_path(spec["blob"]).is_file():
-            return self._convert(producer, name, spec, where, run)
-        if "unsaved" in spec:
-            raise RestoreError(f"cannot pass {where}: {spec['unsaved']}")
-        raise RestoreError(f"cannot pass {where}: the value is not in the cache")
-
-    def _convert(
-        self, producer: PlannedBlock, name: str, spec: Mapping[str, Any], where: str, run: _Run
-    ) -> Path:
-        """Make the interchange JSON of a cached value in its own language's kernel."""
-        kernel = self.kernel_for(producer.node)
-        adapter = kernel.adapter
-        if "convert" not in adapter.templates:
-            raise RestoreError(
-                f"cannot pass {where}: {adapter.display_name} values cannot be converted"
-            )
-        target = kernel.exchange / f"{name}.convert.json"
-        code = adapter.template(
-            "convert",
-            path=adapter.string(str(self.store.blob_path(spec["blob"]))),
-            target=adapter.string(str(target)),
-        )
-        with self._lock(producer.node.kernel):
-            result = kernel.backend.execute(code, silent=True, timeout=DEFAULT_TIMEOUT)
-        if result.status != "ok" or not target.is_file():
-            raise RestoreError(f"cannot pass {where}: {result.error or 'conversion failed'}")
-        digest = self.store.put_blob(target.read_bytes())
-        target.unlink()
-        self._remember_json(producer, name, digest, run)
-        return self.store.blob_path(digest)
-
-    def _remember_json(self, producer: PlannedBlock, name: str, digest: str, run: _Run) -> None:
-        entry = run.entries.get(producer.key) or producer.entry or self.store.get(producer.key)
-        if entry is None:
-            return
-        exports = {**entry.exports, name: {**entry.exports.get(name, {}), "json": digest}}
-        updated = Entry(
-            **{**{f: getattr(entry, f) for f in Entry.__dataclass_fields__}, "exports": exports}
-        )
-        self.store.put(updated)
-        run.entries[producer.key] = updated
-
-    def _prepare(
-        self,
-        kernel: LiveKernel,
-        node: Node,
-        run: _Run,
-        replaying: set[BlockId],
-        foreign: Mapping[str, Path] | None = None,
-    ) -> None:
-        """Make the kernel hold exactly what `node` reads; replay where nothing is stored."""
-        self._replay_chain(kernel, node, run, replaying)
-        loads = Loads(kernel.adapter)
-        for item in sorted(node.inputs, key=lambda i: _producer_index(i, run)):
-            if item.param:
-                self._param(kernel, item, run, loads)
-            elif item.producer is not None:
-                self._input(
-                    kernel, node, item, run, loads, replaying, (foreign or {}).get(item.name)
-                )
-        loads.delete(node.unresolved)
-        if node.snapshot and "keep_only" in kernel.adapter.templates:
-            loads.keep = {i.name for i in node.inputs}
-        self._flush(kernel, loads, run)
-
-    def _replay_chain(
-        self, kernel: LiveKernel, node: Node, run: _Run, replaying: set[BlockId]
-    ) -> None:
-        if kernel.adapter.analysis != "chain":
-            return
-        for up in node.after:
-            previous = run.planned.get(up)
-            if (
-                previous
-                and previous.node.kernel == node.kernel
-                and previous.key not in kernel.applied
-            ):
-                self._replay(kernel, previous, run, replaying)
-
-    def _input(
-        self,
-        kernel: LiveKernel,
-        node: Node,
-        item: Input,
-        run: _Run,
-        loads: Loads,
-        replaying: set[BlockId],
-        foreign: Path | None,
-    ) -> None:
-        producer = run.planned[BlockId(str(item.producer))]
-        if kernel.live.get(item.name) == producer.key:
-            return
-        if foreign is not None:
-            loads.interchange(item.name, self._for_kernel(kernel, item.name, foreign), producer.key)
-            return
-        spec = self._export_spec(producer, item.name, run)
-        if "blob" in spec and self.store.blob_path(spec["blob"]).is_file():
-            loads.native(item.name, self.store.blob_path(spec["blob"]), producer.key)
-        elif spec.get("absent"):
-            loads.delete([item.name])
-        elif producer.node.kernel == node.kernel:
-            self._flush(kernel, loads, run)
-            self._replay(kernel, producer, run, replaying)
-        else:
-            reason = spec.get("unsaved", "it is not in the cache")
-            raise RestoreError(f"cannot restore `{item.name}` from block `{producer.id}`: {reason}")
-
-    def _param(self, kernel: LiveKernel, item: Input, run: _Run, loads: Loads) -> None:
-        value = run.plan.graph.params.get(item.name)
-        token = "param:" + json.dumps(value, sort_keys=True, default=str)
-        if kernel.live.get(item.name) == token:
-            return
-        path = kernel.exchange / f"param-{item.name}.json"
-        path.write_bytes(value_to_interchange(value))
-        loads.interchange(item.name, self._for_kernel(kernel, item.name, path), token)
-
-    def _for_kernel(self, kernel: LiveKernel, name: str, path: Path) -> Path:
-        """The interchange file as this kernel reads it (a shell gets plain text)."""
-        if not kernel.adapter.native_is_text:
-            return path
-        text = kernel.exchange / f"input-{name}.txt"
-        text.write_bytes(interchange_to_text(path.read_bytes()))
-        return text
-
-    def _export_spec(self, producer: PlannedBlock, name: str, run: _Run) -> Mapping[str, Any]:
-        entry = run.entries.get(producer.key) or producer.entry or self.store.get(producer.key)
-        if entry is None:
-            return {}
-        spec = entry.exports.get(name)
-        if spec is None and producer.node.snapshot:
-            return {"absent": True}
-        return spec or {}
-
-    def _flush(self, kernel: LiveKernel, loads: Loads, run: _Run) -> None:
-        code = loads.code()
-        if not code:
-            return
-        result = kernel.backend.execute(
-            code, timeout=DEFAULT_TIMEOUT, silent=True, cancel=run.cancel
-        )
-        if result.status != "ok":
-            raise RestoreError(
-                f"could not load {', '.join(loads.names())} into the kernel: {result.error}"
-            )
-        kernel.live.update(loads.live)
-        for name in loads.deleted:
-            kernel.live.pop(name, None)
-        if loads.keep is not None:
-            kernel.live = {n: t for n, t in kernel.live.items() if n in loads.keep}
-            loads.keep = None
-        loads.lines.clear()
-        loads.live.clear()
-        loads.deleted.clear()
-
-    def _replay(
-        self, kernel: LiveKernel, producer: PlannedBlock, run: _Run, replaying: set[BlockId]
-    ) -> None:
-        """Re-run a producer whose value is not stored, outputs discarded."""
-        if producer.id in replaying:
-            raise RestoreError(f"cannot restore block `{producer.id}`: it depends on itself")
-        self._prepare(
-            kernel,
-            producer.node,
-            run,
-            replaying | {producer.id},
-            self._foreign_inputs(producer.node, run),
-        )
-        result = kernel.backend.execute(
-            producer.node.block.code, timeout=_timeout(producer), silent=True, cancel=run.cancel
-        )
-        if result.status != "ok" and not producer.node.block.option("error"):
-            _forget(kernel, producer.node)
-            raise RestoreError(
-                f"could not restore inputs: replaying block `{producer.id}` failed: {result.error}"
-            )
-        if producer.node.snapshot:
-            kernel.live.clear()
-        for name in producer.node.defines:
-            kernel.live[name] = producer.key
-        kernel.applied.add(producer.key)
-
     # -- kernels ---------------------------------------------------------------------------
 
     def _lock(self, kernel: str) -> threading.RLock:
@@ -686,36 +467,8 @@ class Executor:
         return versions
 
 
-def _interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
-    by_id = plan.by_id()
-    needs: dict[BlockId, set[str]] = {}
-    for planned in plan.blocks:
-        for item in planned.node.inputs:
-            producer = by_id.get(item.producer) if item.producer else None
-            if producer and producer.node.block.language != planned.node.block.language:
-                needs.setdefault(producer.id, set()).add(item.name)
-    return needs
-
-
-def _producer_index(item: Input, run: _Run) -> int:
-    producer = run.planned.get(item.producer) if item.producer else None
-    return producer.node.block.index if producer else -1
-
-
-def _upstream_done(planned: PlannedBlock, run: _Run) -> bool:
+def _upstream_done(planned: PlannedBlock, run: RunState) -> bool:
     return all(up in run.results or up not in run.planned for up in planned.node.upstream())
-
-
-def _forget(kernel: LiveKernel, node: Node) -> None:
-    """After a failed or interrupted run, what the block defines is in an unknown state."""
-    if node.snapshot:
-        kernel.live.clear()
-    for name in node.defines:
-        kernel.live.pop(name, None)
-
-
-def _timeout(planned: PlannedBlock) -> float:
-    return float(planned.node.block.option("timeout", DEFAULT_TIMEOUT))
 
 
 def _text_result(text: str) -> dict[str, Any]:

@@ -1,0 +1,283 @@
+"""Restoring inputs: what a block reads, put into its kernel before it runs (DESIGN §5).
+
+Owns the order of restoration: a value already live from the right producer is used as
+it is; else it is loaded from the store, natively within a language and as interchange
+JSON across languages (converted in the producer's own kernel when a cached value has
+none); else the producer is replayed with its outputs discarded. A chained block (R,
+bash, JavaScript) also needs its predecessor's run in the kernel. `Executor` (in
+`execute.py`) inherits this and adds scheduling and running.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .model import BlockId, BlockResult, CacheKey, Entry, Input, Node, Plan, PlannedBlock
+from .store import Store
+from .values import LiveKernel, Loads, interchange_to_text, value_to_interchange
+
+DEFAULT_TIMEOUT = 600.0
+
+
+class RestoreError(Exception):
+    """An input could not be put into the kernel; the message names block, value and why."""
+
+
+@dataclass
+class RunState:
+    """State of one `Executor.run` call."""
+
+    plan: Plan
+    planned: dict[BlockId, PlannedBlock]
+    interchange: dict[BlockId, set[str]]
+    """Per producer, the names a block of another language reads (saved as JSON too)."""
+    results: dict[BlockId, BlockResult] = field(default_factory=dict)
+    entries: dict[CacheKey, Entry] = field(default_factory=dict)
+    cancel: Callable[[], bool] | None = None
+
+
+class Restorer:
+    """Puts a node's inputs into its kernel; the executor provides kernels and locks."""
+
+    store: Store
+
+    def kernel_for(self, node: Node) -> LiveKernel:
+        raise NotImplementedError
+
+    def _lock(self, kernel: str) -> threading.RLock:
+        raise NotImplementedError
+
+    def _foreign_inputs(self, node: Node, run: RunState) -> dict[str, Path]:
+        """Interchange files for values made in another language (may run code in their kernel)."""
+        paths = {}
+        for item in node.inputs:
+            producer = run.planned.get(item.producer) if item.producer else None
+            if producer is not None and producer.node.block.language != node.block.language:
+                paths[item.name] = self._interchange_file(producer, item.name, node, run)
+        return paths
+
+    def _interchange_file(
+        self, producer: PlannedBlock, name: str, consumer: Node, run: RunState
+    ) -> Path:
+        spec = self._export_spec(producer, name, run)
+        language = producer.node.block.language
+        where = f"`{name}` from block `{producer.id}` ({language}) to block `{consumer.id}`"
+        if spec.get("json") and self.store.blob_path(spec["json"]).is_file():
+            return self.store.blob_path(spec["json"])
+        if spec.get("json_error"):
+            raise RestoreError(f"cannot pass {where}: {spec['json_error']}")
+        if spec.get("absent"):
+            raise RestoreError(f"cannot pass {where}: that block does not define it")
+        if spec.get("blob") and self.store.blob_path(spec["blob"]).is_file():
+            return self._convert(producer, name, spec, where, run)
+        if "unsaved" in spec:
+            raise RestoreError(f"cannot pass {where}: {spec['unsaved']}")
+        raise RestoreError(f"cannot pass {where}: the value is not in the cache")
+
+    def _convert(
+        self, producer: PlannedBlock, name: str, spec: Mapping[str, Any], where: str, run: RunState
+    ) -> Path:
+        """Make the interchange JSON of a cached value in its own language's kernel."""
+        kernel = self.kernel_for(producer.node)
+        adapter = kernel.adapter
+        if "convert" not in adapter.templates:
+            raise RestoreError(
+                f"cannot pass {where}: {adapter.display_name} values cannot be converted"
+            )
+        target = kernel.exchange / f"{name}.convert.json"
+        code = adapter.template(
+            "convert",
+            path=adapter.string(str(self.store.blob_path(spec["blob"]))),
+            target=adapter.string(str(target)),
+        )
+        with self._lock(producer.node.kernel):
+            result = kernel.backend.execute(code, silent=True, timeout=DEFAULT_TIMEOUT)
+        if result.status != "ok" or not target.is_file():
+            raise RestoreError(f"cannot pass {where}: {result.error or 'conversion failed'}")
+        digest = self.store.put_blob(target.read_bytes())
+        target.unlink()
+        self._remember_json(producer, name, digest, run)
+        return self.store.blob_path(digest)
+
+    def _remember_json(self, producer: PlannedBlock, name: str, digest: str, run: RunState) -> None:
+        entry = run.entries.get(producer.key) or producer.entry or self.store.get(producer.key)
+        if entry is None:
+            return
+        exports = {**entry.exports, name: {**entry.exports.get(name, {}), "json": digest}}
+        updated = Entry(
+            **{**{f: getattr(entry, f) for f in Entry.__dataclass_fields__}, "exports": exports}
+        )
+        self.store.put(updated)
+        run.entries[producer.key] = updated
+
+    def _prepare(
+        self,
+        kernel: LiveKernel,
+        node: Node,
+        run: RunState,
+        replaying: set[BlockId],
+        foreign: Mapping[str, Path] | None = None,
+    ) -> None:
+        """Make the kernel hold exactly what `node` reads; replay where nothing is stored."""
+        self._replay_chain(kernel, node, run, replaying)
+        loads = Loads(kernel.adapter)
+        for item in sorted(node.inputs, key=lambda i: _producer_index(i, run)):
+            if item.param:
+                self._param(kernel, item, run, loads)
+            elif item.producer is not None:
+                self._input(
+                    kernel, node, item, run, loads, replaying, (foreign or {}).get(item.name)
+                )
+        loads.delete(node.unresolved)
+        if node.snapshot and "keep_only" in kernel.adapter.templates:
+            loads.keep = {i.name for i in node.inputs}
+        self._flush(kernel, loads, run)
+
+    def _replay_chain(
+        self, kernel: LiveKernel, node: Node, run: RunState, replaying: set[BlockId]
+    ) -> None:
+        if kernel.adapter.analysis != "chain":
+            return
+        for up in node.after:
+            previous = run.planned.get(up)
+            if (
+                previous
+                and previous.node.kernel == node.kernel
+                and previous.key not in kernel.applied
+            ):
+                self._replay(kernel, previous, run, replaying)
+
+    def _input(
+        self,
+        kernel: LiveKernel,
+        node: Node,
+        item: Input,
+        run: RunState,
+        loads: Loads,
+        replaying: set[BlockId],
+        foreign: Path | None,
+    ) -> None:
+        producer = run.planned[BlockId(str(item.producer))]
+        if kernel.live.get(item.name) == producer.key:
+            return
+        if foreign is not None:
+            loads.interchange(item.name, self._for_kernel(kernel, item.name, foreign), producer.key)
+            return
+        spec = self._export_spec(producer, item.name, run)
+        if "blob" in spec and self.store.blob_path(spec["blob"]).is_file():
+            loads.native(item.name, self.store.blob_path(spec["blob"]), producer.key)
+        elif spec.get("absent"):
+            loads.delete([item.name])
+        elif producer.node.kernel == node.kernel:
+            self._flush(kernel, loads, run)
+            self._replay(kernel, producer, run, replaying)
+        else:
+            reason = spec.get("unsaved", "it is not in the cache")
+            raise RestoreError(f"cannot restore `{item.name}` from block `{producer.id}`: {reason}")
+
+    def _param(self, kernel: LiveKernel, item: Input, run: RunState, loads: Loads) -> None:
+        value = run.plan.graph.params.get(item.name)
+        token = "param:" + json.dumps(value, sort_keys=True, default=str)
+        if kernel.live.get(item.name) == token:
+            return
+        path = kernel.exchange / f"param-{item.name}.json"
+        path.write_bytes(value_to_interchange(value))
+        loads.interchange(item.name, self._for_kernel(kernel, item.name, path), token)
+
+    def _for_kernel(self, kernel: LiveKernel, name: str, path: Path) -> Path:
+        """The interchange file as this kernel reads it (a shell gets plain text)."""
+        if not kernel.adapter.native_is_text:
+            return path
+        text = kernel.exchange / f"input-{name}.txt"
+        text.write_bytes(interchange_to_text(path.read_bytes()))
+        return text
+
+    def _export_spec(self, producer: PlannedBlock, name: str, run: RunState) -> Mapping[str, Any]:
+        entry = run.entries.get(producer.key) or producer.entry or self.store.get(producer.key)
+        if entry is None:
+            return {}
+        spec = entry.exports.get(name)
+        if spec is None and producer.node.snapshot:
+            return {"absent": True}
+        return spec or {}
+
+    def _flush(self, kernel: LiveKernel, loads: Loads, run: RunState) -> None:
+        code = loads.code()
+        if not code:
+            return
+        result = kernel.backend.execute(
+            code, timeout=DEFAULT_TIMEOUT, silent=True, cancel=run.cancel
+        )
+        if result.status != "ok":
+            raise RestoreError(
+                f"could not load {', '.join(loads.names())} into the kernel: {result.error}"
+            )
+        kernel.live.update(loads.live)
+        for name in loads.deleted:
+            kernel.live.pop(name, None)
+        if loads.keep is not None:
+            kernel.live = {n: t for n, t in kernel.live.items() if n in loads.keep}
+            loads.keep = None
+        loads.lines.clear()
+        loads.live.clear()
+        loads.deleted.clear()
+
+    def _replay(
+        self, kernel: LiveKernel, producer: PlannedBlock, run: RunState, replaying: set[BlockId]
+    ) -> None:
+        """Re-run a producer whose value is not stored, outputs discarded."""
+        if producer.id in replaying:
+            raise RestoreError(f"cannot restore block `{producer.id}`: it depends on itself")
+        self._prepare(
+            kernel,
+            producer.node,
+            run,
+            replaying | {producer.id},
+            self._foreign_inputs(producer.node, run),
+        )
+        result = kernel.backend.execute(
+            producer.node.block.code, timeout=timeout_of(producer), silent=True, cancel=run.cancel
+        )
+        if result.status != "ok" and not producer.node.block.option("error"):
+            forget(kernel, producer.node)
+            raise RestoreError(
+                f"could not restore inputs: replaying block `{producer.id}` failed: {result.error}"
+            )
+        if producer.node.snapshot:
+            kernel.live.clear()
+        for name in producer.node.defines:
+            kernel.live[name] = producer.key
+        kernel.applied.add(producer.key)
+
+
+def interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
+    by_id = plan.by_id()
+    needs: dict[BlockId, set[str]] = {}
+    for planned in plan.blocks:
+        for item in planned.node.inputs:
+            producer = by_id.get(item.producer) if item.producer else None
+            if producer and producer.node.block.language != planned.node.block.language:
+                needs.setdefault(producer.id, set()).add(item.name)
+    return needs
+
+
+def _producer_index(item: Input, run: RunState) -> int:
+    producer = run.planned.get(item.producer) if item.producer else None
+    return producer.node.block.index if producer else -1
+
+
+def forget(kernel: LiveKernel, node: Node) -> None:
+    """After a failed or interrupted run, what the block defines is in an unknown state."""
+    if node.snapshot:
+        kernel.live.clear()
+    for name in node.defines:
+        kernel.live.pop(name, None)
+
+
+def timeout_of(planned: PlannedBlock) -> float:
+    return float(planned.node.block.option("timeout", DEFAULT_TIMEOUT))
