@@ -111,6 +111,12 @@ def value(content: Any) -> Value:
     return {"noteflow": 1, "kind": "value", "value": content}
 
 
+def row_count(body: Value) -> int:
+    """The number of rows of an interchange table."""
+    columns = body["columns"]
+    return len(body["data"][columns[0]]) if columns else 0
+
+
 def _infer(values: list[Any]) -> str:
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
@@ -159,7 +165,7 @@ class Data(Component):
     def run(self, inputs: Mapping[str, Value], context: ComponentContext) -> ComponentResult:
         path = context.document_dir / str(self.params["path"])
         body = self._read(path)
-        rows = len(body["data"][body["columns"][0]]) if body["columns"] else 0
+        rows = row_count(body)
         shape = f"{rows} rows, {len(body['columns'])} columns"
         note = f"{self.defines()[0]}: {shape} from {self.params['path']}"
         outputs = [
@@ -231,7 +237,7 @@ def _parquet(path: Path) -> Value:
 def html_table(body: Value, limit: int = 50) -> str:
     """An escaped HTML table of the first `limit` rows of an interchange table."""
     columns = body["columns"]
-    rows = len(body["data"][columns[0]]) if columns else 0
+    rows = row_count(body)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
     lines = []
     for i in range(min(rows, limit)):

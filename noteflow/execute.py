@@ -208,12 +208,7 @@ class Executor(Restorer):
         if planned.node.block.option("eval") is False:
             return BlockResult(planned.id, "skipped", (), 0.0, "", planned.key)
         if planned.node.problem:
-            error = {
-                "output_type": "error",
-                "ename": "noteflow",
-                "evalue": planned.node.problem,
-                "traceback": [planned.node.problem],
-            }
+            error = _notice(planned.node.problem)
             result = BlockResult(
                 planned.id,
                 "failed",
@@ -393,15 +388,7 @@ class Executor(Restorer):
         own_error = any(o.get("output_type") == "error" for o in outputs)
         if execution.status != "error" or not own_error:
             # A timeout, a dead kernel or an input that could not be restored: say so.
-            outputs = (
-                *outputs,
-                {
-                    "output_type": "error",
-                    "ename": "noteflow",
-                    "evalue": execution.error,
-                    "traceback": [execution.error],
-                },
-            )
+            outputs = (*outputs, _notice(execution.error))
         version = kernel.backend.language_version if kernel else ""
         entry = Entry(
             planned.key,
@@ -469,6 +456,11 @@ class Executor(Restorer):
 
 def _upstream_done(planned: PlannedBlock, run: RunState) -> bool:
     return all(up in run.results or up not in run.planned for up in planned.node.upstream())
+
+
+def _notice(message: str) -> dict[str, Any]:
+    """noteflow's own error in a block's outputs (bad input, timeout, death, restore)."""
+    return {"output_type": "error", "ename": "noteflow", "evalue": message, "traceback": [message]}
 
 
 def _text_result(text: str) -> dict[str, Any]:

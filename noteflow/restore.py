@@ -10,6 +10,7 @@ bash, JavaScript) also needs its predecessor's run in the kernel. `Executor` (in
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -104,14 +105,16 @@ class Restorer:
         self._remember_json(producer, name, digest, run)
         return self.store.blob_path(digest)
 
+    def _entry_of(self, producer: PlannedBlock, run: RunState) -> Entry | None:
+        """The producer's entry: made in this run, served by the plan, else from the store."""
+        return run.entries.get(producer.key) or producer.entry or self.store.get(producer.key)
+
     def _remember_json(self, producer: PlannedBlock, name: str, digest: str, run: RunState) -> None:
-        entry = run.entries.get(producer.key) or producer.entry or self.store.get(producer.key)
+        entry = self._entry_of(producer, run)
         if entry is None:
             return
         exports = {**entry.exports, name: {**entry.exports.get(name, {}), "json": digest}}
-        updated = Entry(
-            **{**{f: getattr(entry, f) for f in Entry.__dataclass_fields__}, "exports": exports}
-        )
+        updated = dataclasses.replace(entry, exports=exports)
         self.store.put(updated)
         run.entries[producer.key] = updated
 
@@ -198,7 +201,7 @@ class Restorer:
         return text
 
     def _export_spec(self, producer: PlannedBlock, name: str, run: RunState) -> Mapping[str, Any]:
-        entry = run.entries.get(producer.key) or producer.entry or self.store.get(producer.key)
+        entry = self._entry_of(producer, run)
         if entry is None:
             return {}
         spec = entry.exports.get(name)

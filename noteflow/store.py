@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -111,7 +112,7 @@ class LocalStore:
 
     def _externalise(self, entry: Entry) -> Entry:
         outputs = tuple(self._externalise_output(o) for o in entry.outputs)
-        return Entry(**{**_entry_fields(entry), "outputs": outputs})
+        return dataclasses.replace(entry, outputs=outputs)
 
     def _externalise_output(self, output: Mapping[str, Any]) -> Mapping[str, Any]:
         data = output.get("data")
@@ -179,10 +180,6 @@ class LocalStore:
             if isinstance(data, dict):
                 data["_path"] = str(path)
                 yield data
-
-
-def _entry_fields(entry: Entry) -> dict[str, Any]:
-    return {f: getattr(entry, f) for f in Entry.__dataclass_fields__}
 
 
 def entry_to_json(entry: Entry) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .adapters import Adapter
+from .components import encode_value, row_count, value
 from .kernel import Execution
 from .model import Node
 from .store import Store
@@ -119,8 +120,7 @@ def _clear(folder: Path) -> None:
 
 def text_to_interchange(text: bytes) -> bytes:
     """A shell variable's text as an interchange value (a string)."""
-    body = {"noteflow": 1, "kind": "value", "value": text.decode("utf-8", errors="replace")}
-    return json.dumps(body).encode()
+    return encode_value(value(text.decode("utf-8", errors="replace")))
 
 
 def interchange_to_text(data: bytes) -> bytes:
@@ -131,14 +131,13 @@ def interchange_to_text(data: bytes) -> bytes:
     if body.get("kind") == "value":
         return json.dumps(body.get("value")).encode()
     columns = body["columns"]
-    rows = len(body["data"][columns[0]]) if columns else 0
-    table = [{c: body["data"][c][i] for c in columns} for i in range(rows)]
+    table = [{c: body["data"][c][i] for c in columns} for i in range(row_count(body))]
     return json.dumps(table).encode()
 
 
-def value_to_interchange(value: Any) -> bytes:
+def value_to_interchange(content: Any) -> bytes:
     """A parameter value (plain YAML data) as an interchange value."""
-    return json.dumps({"noteflow": 1, "kind": "value", "value": value}, default=str).encode()
+    return encode_value(value(content))
 
 
 @dataclass
