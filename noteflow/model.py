@@ -103,6 +103,10 @@ class Node:
     """Paths (relative to the document) whose content is part of the key."""
     problem: str = ""
     """Why this block cannot run (an unknown `uses:` name); it fails, the rest still renders."""
+    effects: frozenset[str] = frozenset()
+    """Shared state outside the dataflow this block changes and a warm kernel cannot undo:
+    module names it mutates (`os`, `matplotlib.pyplot`, a local module), `sys`, `os.environ`.
+    When such a block is edited or removed, a warm kernel is restarted before re-running."""
 
     @property
     def id(self) -> BlockId:
