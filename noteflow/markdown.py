@@ -1,9 +1,15 @@
-"""The markdown-it-py configuration shared by the parse and render stages.
+"""The markdown-it-py configurations: the document's, and the one for Markdown that code prints.
 
-One parser instance, built once: CommonMark plus tables, strikethrough, front matter,
-footnotes, task lists, dollar math, attributes, heading anchors, admonitions and
-definition lists. Fences and inline code are rendered through hooks that the render
-stage passes in the markdown-it `env` (key `nf`), so this module knows nothing of results.
+`markdown_parser` is shared by the parse and render stages, built once: CommonMark plus
+tables, strikethrough, front matter, footnotes, task lists, dollar math, attributes,
+heading anchors, admonitions and definition lists, with raw HTML allowed (it is the
+author's own). Fences and inline code are rendered through hooks that the render stage
+passes in the markdown-it `env` (key `nf`), so this module knows nothing of results.
+
+`output_markdown_parser` renders `text/markdown` outputs, whose text comes from data
+(`display(Markdown(df.to_markdown()))`): raw HTML is escaped and shown as text, and
+markdown-it's link validation keeps `javascript:`, `vbscript:`, `file:` and non-image
+`data:` URLs from becoming links. It has no front matter, attributes or heading anchors.
 """
 
 from __future__ import annotations
@@ -50,7 +56,26 @@ def markdown_parser() -> MarkdownIt:
     md.use(admon_plugin)
     md.use(deflist_plugin)
     _install_hooks(md)
+    _install_table_wrapper(md)
     return md
+
+
+@functools.cache
+def output_markdown_parser() -> MarkdownIt:
+    """The parser for Markdown that blocks output: raw HTML escaped, no hooks."""
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.use(tasklists_plugin)
+    md.use(dollarmath_plugin, renderer=_render_math, allow_space=False, double_inline=True)
+    md.use(admon_plugin)
+    md.use(deflist_plugin)
+    _install_table_wrapper(md)
+    return md
+
+
+def render_output_markdown(text: str) -> str:
+    """Markdown from a block's output as HTML, with any raw HTML in it escaped."""
+    return output_markdown_parser().render(text)
 
 
 def _render_math(content: str, options: dict[str, Any]) -> str:
@@ -76,6 +101,13 @@ def _install_hooks(md: MarkdownIt) -> None:
         html = hooks.code_inline(tokens[idx]) if hooks else None
         return html if html is not None else default_code(tokens, idx, options, env)
 
+    md.add_render_rule("fence", fence)
+    md.add_render_rule("code_inline", code_inline)
+
+
+def _install_table_wrapper(md: MarkdownIt) -> None:
+    """Wrap each table in `<div class="nf-table">`, so a wide one scrolls on its own."""
+
     def table_open(
         self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
@@ -86,7 +118,5 @@ def _install_hooks(md: MarkdownIt) -> None:
     ) -> str:
         return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
-    md.add_render_rule("fence", fence)
-    md.add_render_rule("code_inline", code_inline)
     md.add_render_rule("table_open", table_open)
     md.add_render_rule("table_close", table_close)

@@ -2,12 +2,15 @@
 
 Prose between executable blocks becomes Markdown cells (inline expressions replaced by
 their values), each code block a code cell with its outputs; images stored as blobs in
-the cache are put back inline as base64, as nbformat expects.
+the cache are put back inline as base64, as nbformat expects. An image whose blob is
+missing or corrupt is left out with a warning (never written as empty base64); if nothing
+else is left of that output, a `text/plain` note says so.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +20,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from .adapters import load_adapters
 from .model import BlockResult, Document, RunSummary
 from .store import Store
+
+log = logging.getLogger("noteflow")
 
 
 def to_notebook(document: Document, summary: RunSummary, store: Store) -> nbformat.NotebookNode:
@@ -72,18 +77,26 @@ def _inline_value(result: BlockResult | None) -> str | None:
 def _outputs(result: BlockResult | None, store: Store) -> list[nbformat.NotebookNode]:
     if result is None or result.status not in ("executed", "cached", "failed"):
         return []
-    return [nbformat.from_dict(_inline_blobs(o, store)) for o in result.outputs]
+    return [nbformat.from_dict(_inline_blobs(o, store, result.block_id)) for o in result.outputs]
 
 
-def _inline_blobs(output: Mapping[str, Any], store: Store) -> dict[str, Any]:
+def _inline_blobs(output: Mapping[str, Any], store: Store, block: str) -> dict[str, Any]:
     data = output.get("data")
-    if not data:
+    if not isinstance(data, Mapping) or not data:
         return dict(output)
     restored = {}
     for mime, value in data.items():
         if isinstance(value, Mapping) and "blob" in value:
-            value = base64.b64encode(store.blob(value["blob"]) or b"").decode()
+            blob = store.blob(str(value["blob"]))
+            if blob is None:
+                log.warning(
+                    "block %s: %s output left out: its data is missing from the cache", block, mime
+                )
+                continue
+            value = base64.b64encode(blob).decode()
         restored[mime] = value
+    if not restored:
+        restored["text/plain"] = "output could not be shown: its data is missing from the cache"
     return {**output, "data": restored}
 
 

@@ -5,23 +5,37 @@ become HTML fragments. `RENDERERS` maps a MIME type to the function that renders
 that type, in the manner of markdown-it-py's renderer rules: a plugin adds a MIME type by
 adding one entry. `ansi_to_html` turns terminal text (stdout, tracebacks) into escaped HTML
 with `<span class="ansi-...">` for SGR colours and styles; every other escape is dropped.
+
+What reaches the page raw: only `text/html` data, which a block displays on purpose (as
+Jupyter does, including the `_repr_html_` of a block's last value). Everything else is
+escaped or sandboxed: text and tracebacks are escaped, `text/markdown` goes through a
+Markdown renderer with raw HTML off (the caller's `RenderContext.markdown`), SVG becomes an
+`<img>` data URI (so its scripts never run). Output that cannot be shown (bad base64, an
+image blob missing from the cache) becomes a visible notice and a logged warning, never an
+empty image or an exception; so does text the kernel layer dropped past `output-limit`.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import html
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger("noteflow")
 
 MIME_PREFERENCE: tuple[str, ...] = (
     "text/html",
     "image/svg+xml",
     "image/png",
     "image/jpeg",
+    "image/gif",
+    "image/webp",
     "text/markdown",
     "text/latex",
     "application/json",
@@ -29,7 +43,10 @@ MIME_PREFERENCE: tuple[str, ...] = (
 )
 """Rich MIME types, richest first; a display output shows the first one its data holds."""
 
-IMAGE_TYPES: frozenset[str] = frozenset({"image/svg+xml", "image/png", "image/jpeg"})
+RASTER_TYPES: tuple[str, ...] = ("image/png", "image/jpeg", "image/gif", "image/webp")
+"""Binary image types: base64 text in nbformat, raw bytes when stored as a blob."""
+
+IMAGE_TYPES: frozenset[str] = frozenset({"image/svg+xml", *RASTER_TYPES})
 """MIME types that count as a figure for `fig_cap`."""
 
 
@@ -38,44 +55,79 @@ class RenderContext:
     """What a renderer needs from the rest of noteflow, and the block's figure options."""
 
     markdown: Callable[[str], str]
-    """Renders a Markdown string to HTML (the document's markdown-it)."""
+    """Renders Markdown from output data to HTML; raw HTML in it must come out escaped."""
     math: Callable[[str, bool], str]
     """Renders LaTeX to HTML; the flag says display (block) math."""
-    blob: Callable[[str], bytes]
-    """Returns the bytes of a stored blob by its sha256 hex digest."""
+    blob: Callable[[str], bytes | None]
+    """The bytes of a stored blob by its sha256 hex digest; None if missing or corrupt."""
     fig_cap: str | None = None
     """Caption: the first image output becomes a `<figure>` with this `<figcaption>`."""
     fig_alt: str | None = None
     """Alternative text for image outputs."""
-    asis: bool = False
-    """`output: asis`: stdout text is rendered as Markdown instead of shown escaped."""
+    asis_markdown: Callable[[str], str] | None = None
+    """`output: asis`: renders stdout as the document's own Markdown (raw HTML kept, as in
+    the prose around it); None shows stdout escaped."""
+    block_id: str = ""
+    """The block whose outputs these are, named in warnings."""
 
 
 MimeRenderer = Callable[[Any, Mapping[str, Any], RenderContext], str]
-"""`(value, metadata for this MIME type, context) -> HTML` for one MIME type."""
+"""`(value, metadata for this MIME type, context) -> HTML` for one MIME type.
+
+A value is nbformat's: a str, a list of str, JSON data; a blob reference in the cache
+entry arrives already read, as `bytes`."""
 
 
 # --------------------------------------------------------------------------- values
 
 
-def _text(value: Any, ctx: RenderContext) -> str:
-    """A text value: a str, a list of str (nbformat's multiline form), or a blob reference."""
-    if isinstance(value, Mapping) and "blob" in value:
-        return ctx.blob(value["blob"]).decode("utf-8", errors="replace")
+def _text(value: Any) -> str:
+    """A text value: a str, a list of str (nbformat's multiline form), or bytes (a blob)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
     if isinstance(value, list):
         return "".join(str(part) for part in value)
     return str(value)
 
 
-def _base64(value: Any, ctx: RenderContext) -> str:
-    """A binary value as base64 without whitespace: nbformat's base64 text or a blob."""
-    if isinstance(value, Mapping) and "blob" in value:
-        return base64.b64encode(ctx.blob(value["blob"])).decode("ascii")
-    return "".join(_text(value, ctx).split())
+def _binary(value: Any) -> bytes | None:
+    """A binary value's bytes: a blob's as they are, nbformat's base64 decoded; None if the
+    base64 is invalid."""
+    if isinstance(value, bytes):
+        return value
+    try:
+        return base64.b64decode("".join(_text(value).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _attr(value: Any) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _notice(kind: str, message: str) -> str:
+    """A visible note in place of an output (`kind` is a CSS class suffix)."""
+    return f'<div class="nf-output nf-notice nf-{kind}" role="note">{html.escape(message)}</div>'
+
+
+def _unshowable(ctx: RenderContext, mime: str, reason: str) -> str:
+    """Notice and warning for an output whose data cannot be shown."""
+    block = f"block {ctx.block_id}: " if ctx.block_id else ""
+    log.warning("%s%s output could not be shown: %s", block, mime, reason)
+    noun = "image" if mime in IMAGE_TYPES else f"{mime} output"
+    return _notice("unshowable", f"The {noun} could not be shown: {reason}.")
+
+
+_SIZE_UNITS = ("B", "kB", "MB", "GB", "TB")
+
+
+def format_size(size: int) -> str:
+    """A byte count for people: `512 B`, `4.2 kB`, `212.4 MB` (decimal units)."""
+    amount, step = float(size), 0
+    while amount >= 999.95 and step < len(_SIZE_UNITS) - 1:
+        amount, step = amount / 1000, step + 1
+    number = f"{size}" if step == 0 else f"{amount:.1f}".removesuffix(".0")
+    return f"{number} {_SIZE_UNITS[step]}"
 
 
 # --------------------------------------------------------------------- MIME renderers
@@ -83,20 +135,7 @@ def _attr(value: Any) -> str:
 
 def render_html(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
     """The user's own HTML, inserted raw as Jupyter does."""
-    return f'<div class="nf-output nf-html">{_text(value, ctx)}</div>'
-
-
-_SVG_PROLOGUE_RE = re.compile(
-    r"\A(?:\s+|<\?xml[^>]*\?>|<!DOCTYPE[^>\[]*(?:\[[^\]]*\])?\s*>|<!--.*?-->)*",
-    re.DOTALL | re.IGNORECASE,
-)
-
-
-def render_svg(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
-    """Inline SVG markup, without its XML declaration and DOCTYPE."""
-    svg = _SVG_PROLOGUE_RE.sub("", _text(value, ctx))
-    label = f' role="img" aria-label="{_attr(ctx.fig_alt)}"' if ctx.fig_alt else ""
-    return f'<div class="nf-output nf-image"{label}>{svg}</div>'
+    return f'<div class="nf-output nf-html">{_text(value)}</div>'
 
 
 def _size_attrs(metadata: Mapping[str, Any]) -> str:
@@ -105,22 +144,39 @@ def _size_attrs(metadata: Mapping[str, Any]) -> str:
     )
 
 
-def _binary_image(mime: str) -> MimeRenderer:
-    """A renderer for a base64 raster image type: an `<img>` with a data URI."""
+def _img(mime: str, data: bytes, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+    src = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    alt = _attr(ctx.fig_alt or "")
+    return (
+        f'<div class="nf-output nf-image">'
+        f'<img src="{src}" alt="{alt}"{_size_attrs(metadata)}></div>'
+    )
+
+
+def render_svg(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
+    """SVG as an `<img>` data URI: shown like any image, its scripts never run."""
+    svg = value if isinstance(value, bytes) else _text(value).encode("utf-8")
+    if not svg.strip():
+        return _unshowable(ctx, "image/svg+xml", "the image is empty")
+    return _img("image/svg+xml", svg, metadata, ctx)
+
+
+def _raster_image(mime: str) -> MimeRenderer:
+    """A renderer for a binary image type: an `<img>` with a data URI, or a notice."""
 
     def render(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
-        src = f"data:{mime};base64,{_base64(value, ctx)}"
-        alt = _attr(ctx.fig_alt or "")
-        return (
-            f'<div class="nf-output nf-image">'
-            f'<img src="{src}" alt="{alt}"{_size_attrs(metadata)}></div>'
-        )
+        data = _binary(value)
+        if data is None:
+            return _unshowable(ctx, mime, "invalid base64 data")
+        if not data:
+            return _unshowable(ctx, mime, "the image is empty")
+        return _img(mime, data, metadata, ctx)
 
     return render
 
 
 def render_markdown(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
-    return f'<div class="nf-output nf-markdown">{ctx.markdown(_text(value, ctx))}</div>'
+    return f'<div class="nf-output nf-markdown">{ctx.markdown(_text(value))}</div>'
 
 
 def _strip_math_delimiters(latex: str) -> str:
@@ -133,7 +189,7 @@ def _strip_math_delimiters(latex: str) -> str:
 
 
 def render_latex(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
-    latex = _strip_math_delimiters(_text(value, ctx))
+    latex = _strip_math_delimiters(_text(value))
     return f'<div class="nf-output nf-math">{ctx.math(latex, True)}</div>'
 
 
@@ -143,14 +199,13 @@ def render_json(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> 
 
 
 def render_plain(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
-    return f'<pre class="nf-output nf-text">{ansi_to_html(_text(value, ctx))}</pre>'
+    return f'<pre class="nf-output nf-text">{ansi_to_html(_text(value))}</pre>'
 
 
 RENDERERS: dict[str, MimeRenderer] = {
     "text/html": render_html,
     "image/svg+xml": render_svg,
-    "image/png": _binary_image("image/png"),
-    "image/jpeg": _binary_image("image/jpeg"),
+    **{mime: _raster_image(mime) for mime in RASTER_TYPES},
     "text/markdown": render_markdown,
     "text/latex": render_latex,
     "application/json": render_json,
@@ -176,28 +231,73 @@ def _not_shown(kind: str) -> str:
     return f'<div class="nf-output nf-unknown">output of type {html.escape(kind)} not shown</div>'
 
 
+def _data(output: Mapping[str, Any]) -> Mapping[str, Any]:
+    data = output.get("data")
+    return data if isinstance(data, Mapping) else {}
+
+
+def truncated_bytes(output: Mapping[str, Any]) -> int | None:
+    """The bytes the kernel layer dropped, if `output` is its `output-limit` marker.
+
+    The marker is a display output whose metadata holds `{"noteflow": {"truncated": N}}`
+    (and, optionally, `"limit"`: the limit in bytes, or as the user wrote it).
+    """
+    metadata = output.get("metadata")
+    noteflow = metadata.get("noteflow") if isinstance(metadata, Mapping) else None
+    dropped = noteflow.get("truncated") if isinstance(noteflow, Mapping) else None
+    if isinstance(dropped, bool) or not isinstance(dropped, int):
+        return None
+    return dropped
+
+
+def _truncation_notice(output: Mapping[str, Any], dropped: int) -> str:
+    limit = output["metadata"]["noteflow"].get("limit")
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        limit = format_size(limit)
+    setting = f"output-limit is {limit}" if limit else "see the output-limit option"
+    return _notice(
+        "truncated",
+        f"Output truncated: {format_size(dropped)} more were not kept ({setting}).",
+    )
+
+
+def _resolve_blob(value: Any, ctx: RenderContext) -> Any:
+    """A `{"blob": sha}` reference replaced by the blob's bytes (None if unreadable)."""
+    if isinstance(value, Mapping) and "blob" in value:
+        return ctx.blob(str(value["blob"]))
+    return value
+
+
 def _render_display(output: Mapping[str, Any], ctx: RenderContext) -> str:
-    data: Mapping[str, Any] = output.get("data") or {}
+    dropped = truncated_bytes(output)
+    if dropped is not None:
+        return _truncation_notice(output, dropped)
+    data = _data(output)
     mime = choose_mime(data)
     if mime is None:
-        if not data:
-            return ""
-        return _not_shown(", ".join(sorted(data)))
-    metadata = (output.get("metadata") or {}).get(mime)
-    return RENDERERS[mime](data[mime], metadata if isinstance(metadata, Mapping) else {}, ctx)
+        return _not_shown(", ".join(sorted(map(str, data)))) if data else ""
+    value = _resolve_blob(data[mime], ctx)
+    if value is None:
+        return _unshowable(ctx, mime, "its data is missing from the cache or corrupt")
+    all_metadata = output.get("metadata")
+    metadata = all_metadata.get(mime) if isinstance(all_metadata, Mapping) else None
+    return RENDERERS[mime](value, metadata if isinstance(metadata, Mapping) else {}, ctx)
 
 
 def _render_stream(output: Mapping[str, Any], ctx: RenderContext) -> str:
     name = "stderr" if output.get("name") == "stderr" else "stdout"
-    text = _text(output.get("text", ""), ctx)
-    if ctx.asis and name == "stdout":
-        return ctx.markdown(strip_ansi(text))
+    text = _text(output.get("text", ""))
+    if ctx.asis_markdown is not None and name == "stdout":
+        return ctx.asis_markdown(strip_ansi(text))
     return f'<pre class="nf-output nf-stream nf-{name}">{ansi_to_html(text)}</pre>'
 
 
 def _render_error(output: Mapping[str, Any], ctx: RenderContext) -> str:
-    lines = output.get("traceback") or [f"{output.get('ename', '')}: {output.get('evalue', '')}"]
-    text = "\n".join(lines)
+    traceback = output.get("traceback")
+    if isinstance(traceback, list) and traceback:
+        text = "\n".join(map(str, traceback))
+    else:
+        text = f"{output.get('ename', '')}: {output.get('evalue', '')}"
     return f'<pre class="nf-output nf-error">{ansi_to_html(text)}</pre>'
 
 
@@ -213,6 +313,8 @@ OUTPUT_TYPES: dict[str, Callable[[Mapping[str, Any], RenderContext], str]] = {
 
 def render_output(output: Mapping[str, Any], ctx: RenderContext) -> str:
     """One nbformat v4 output as HTML (no figure wrapping; see `render_outputs`)."""
+    if not isinstance(output, Mapping):
+        return _not_shown(type(output).__name__)
     kind = str(output.get("output_type", ""))
     renderer = OUTPUT_TYPES.get(kind)
     if renderer is None:
@@ -224,27 +326,29 @@ def _after_last_clear(outputs: Sequence[Mapping[str, Any]]) -> list[Mapping[str,
     """The outputs a notebook would still show: those after the last `clear_output`."""
     shown: list[Mapping[str, Any]] = []
     for output in outputs:
-        if output.get("output_type") == "clear_output":
+        if isinstance(output, Mapping) and output.get("output_type") == "clear_output":
             shown.clear()
         else:
             shown.append(output)
     return shown
 
 
-def _merge_streams(
-    outputs: Sequence[Mapping[str, Any]], ctx: RenderContext
-) -> list[Mapping[str, Any]]:
+def _is_stream(output: Any) -> bool:
+    return isinstance(output, Mapping) and output.get("output_type") == "stream"
+
+
+def _merge_streams(outputs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Consecutive stream outputs of the same name joined into one."""
     merged: list[Mapping[str, Any]] = []
     for output in outputs:
         previous = merged[-1] if merged else None
         if (
             previous is not None
-            and output.get("output_type") == "stream"
-            and previous.get("output_type") == "stream"
+            and _is_stream(output)
+            and _is_stream(previous)
             and previous.get("name") == output.get("name")
         ):
-            text = _text(previous.get("text", ""), ctx) + _text(output.get("text", ""), ctx)
+            text = _text(previous.get("text", "")) + _text(output.get("text", ""))
             merged[-1] = {**previous, "text": text}
         else:
             merged.append(output)
@@ -252,9 +356,11 @@ def _merge_streams(
 
 
 def _is_image(output: Mapping[str, Any]) -> bool:
+    if not isinstance(output, Mapping):
+        return False
     if output.get("output_type") not in ("display_data", "execute_result"):
         return False
-    return choose_mime(output.get("data") or {}) in IMAGE_TYPES
+    return choose_mime(_data(output)) in IMAGE_TYPES
 
 
 def _figure(inner: str, caption: str) -> str:
@@ -269,7 +375,7 @@ def render_outputs(outputs: Sequence[Mapping[str, Any]], ctx: RenderContext) -> 
     With `ctx.fig_cap`, the first image output is wrapped in a `<figure>`; if there is no
     image, the whole group is (as Quarto does for tables).
     """
-    shown = _merge_streams(_after_last_clear(outputs), ctx)
+    shown = _merge_streams(_after_last_clear(outputs))
     figure_at = next((i for i, output in enumerate(shown) if _is_image(output)), None)
     parts = [render_output(output, ctx) for output in shown]
     if ctx.fig_cap and figure_at is not None:

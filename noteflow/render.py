@@ -4,6 +4,10 @@ Owns DESIGN §6: prose through markdown-it (the parse stage's tokens, not a seco
 parse), code through Pygments, outputs through `outputs.py` by MIME preference, the page
 through a theme. Block display options (`echo`, `output`, `include`, `fig-cap`,
 `classes`, `code-fold`) apply here and nowhere else, which is why they are not in the key.
+
+Prose and `output: asis` text are the author's Markdown and may hold raw HTML; Markdown
+that a block displays is data, rendered with raw HTML escaped (`outputs.py` says what
+else is escaped).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pygments.util import ClassNotFound
 
 from . import __version__
 from .adapters import load_adapters
-from .markdown import markdown_parser
+from .markdown import markdown_parser, render_output_markdown
 from .mathml import latex_to_html
 from .model import Block, BlockId, BlockResult, Document, RunSummary
 from .outputs import RenderContext, render_outputs
@@ -162,18 +166,16 @@ class Hooks:
         if result.status == "skipped":
             return ""
         ctx = RenderContext(
-            markdown=_markdown_fragment,
+            markdown=render_output_markdown,
             math=lambda latex, display: latex_to_html(latex, display=display),
-            blob=self._blob,
+            blob=self.store.blob,
             fig_cap=block.option("fig-cap"),
             fig_alt=block.option("fig-alt"),
-            asis=asis,
+            asis_markdown=_document_markdown if asis else None,
+            block_id=block.id,
         )
         inner = render_outputs(result.outputs, ctx)
         return f'<div class="nf-outputs">{inner}</div>\n' if inner else ""
-
-    def _blob(self, digest: str) -> bytes:
-        return self.store.blob(digest) or b""
 
 
 def _inline_text(result: BlockResult) -> str:
@@ -185,7 +187,8 @@ def _inline_text(result: BlockResult) -> str:
     return ""
 
 
-def _markdown_fragment(text: str) -> str:
+def _document_markdown(text: str) -> str:
+    """`output: asis` text, rendered as if written in the document (raw HTML kept)."""
     return markdown_parser().render(text)
 
 

@@ -1,21 +1,35 @@
-"""Tests for noteflow.outputs: each MIME type, preference, escaping, ANSI, figures."""
+"""Tests for noteflow.outputs: each MIME type, preference, escaping, ANSI, figures.
+
+And, through the render stage, what a page lets run: only `text/html` stays raw; Markdown,
+SVG, text and tracebacks cannot put a script in the page; images that cannot be shown and
+output past `output-limit` become visible notices.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from noteflow.cli import main
+from noteflow.model import BlockId, BlockResult, RunSummary
+from noteflow.notebook import to_notebook
 from noteflow.outputs import (
     MIME_PREFERENCE,
     RENDERERS,
     RenderContext,
     ansi_to_html,
+    format_size,
     render_output,
     render_outputs,
 )
+from noteflow.parse import parse_document
+from noteflow.render import render_html
+from noteflow.store import LocalStore
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\nfake-png-bytes"
 PNG_SHA = hashlib.sha256(PNG_BYTES).hexdigest()
@@ -31,7 +45,7 @@ def fake_math(latex: str, display: bool) -> str:
     return f"<math display={'block' if display else 'inline'}>{latex}</math>"
 
 
-CTX = RenderContext(markdown=fake_markdown, math=fake_math, blob=BLOBS.__getitem__)
+CTX = RenderContext(markdown=fake_markdown, math=fake_math, blob=BLOBS.get)
 
 
 def display(data: dict[str, Any], metadata: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -114,10 +128,14 @@ CASES: list[tuple[str, dict[str, Any], list[str], list[str]]] = [
         ["df</pre>"],
     ),
     (
-        "svg inline without prologue",
-        display({"image/svg+xml": SVG}),
-        ['<div class="nf-output nf-image"><svg width="10" height="10"><rect/></svg></div>'],
-        ["<?xml", "DOCTYPE"],
+        "svg as an img data URI, never inline",
+        display({"image/svg+xml": SVG}, {"image/svg+xml": {"width": 10}}),
+        [
+            '<div class="nf-output nf-image"><img src="data:image/svg+xml;base64,'
+            + base64.b64encode(SVG.encode()).decode()
+            + '" alt="" width="10"></div>'
+        ],
+        ["<svg", "<?xml", "DOCTYPE"],
     ),
     (
         "png base64 with size",
@@ -170,8 +188,8 @@ CASES: list[tuple[str, dict[str, Any], list[str], list[str]]] = [
     (
         "preference svg over png",
         display({"image/png": PNG_B64, "image/svg+xml": "<svg></svg>"}),
-        ["<svg></svg>"],
-        ["<img"],
+        ["data:image/svg+xml;base64,"],
+        ["data:image/png"],
     ),
     (
         "preference png over markdown",
@@ -311,7 +329,7 @@ def test_clear_output_drops_earlier_outputs() -> None:
 
 
 def test_fig_cap_wraps_first_image_only() -> None:
-    ctx = RenderContext(fake_markdown, fake_math, BLOBS.__getitem__, fig_cap="Cap <1>")
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, fig_cap="Cap <1>")
     outputs = [
         stream("before"),
         display({"image/png": PNG_B64}),
@@ -326,31 +344,33 @@ def test_fig_cap_wraps_first_image_only() -> None:
 
 
 def test_fig_cap_svg_counts_as_image() -> None:
-    ctx = RenderContext(fake_markdown, fake_math, BLOBS.__getitem__, fig_cap="S")
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, fig_cap="S")
     html = render_outputs([display({"image/svg+xml": "<svg></svg>"})], ctx)
-    assert html.startswith('<figure class="nf-figure"><div class="nf-output nf-image"><svg>')
+    assert html.startswith(
+        '<figure class="nf-figure"><div class="nf-output nf-image"><img src="data:image/svg+xml;'
+    )
 
 
 def test_fig_cap_without_image_wraps_group() -> None:
-    ctx = RenderContext(fake_markdown, fake_math, BLOBS.__getitem__, fig_cap="Table 1")
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, fig_cap="Table 1")
     html = render_outputs([display({"text/html": "<table></table>"}), stream("x")], ctx)
     assert html.startswith('<figure class="nf-figure"><div class="nf-output nf-html">')
     assert html.endswith("<figcaption>Table 1</figcaption></figure>")
 
 
 def test_fig_cap_with_no_outputs_is_empty() -> None:
-    ctx = RenderContext(fake_markdown, fake_math, BLOBS.__getitem__, fig_cap="C")
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, fig_cap="C")
     assert render_outputs([], ctx) == ""
 
 
 def test_fig_alt_sets_alt_text_escaped() -> None:
-    ctx = RenderContext(fake_markdown, fake_math, BLOBS.__getitem__, fig_alt='a "wave"')
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, fig_alt='a "wave"')
     html = render_outputs([display({"image/png": PNG_B64})], ctx)
     assert 'alt="a &quot;wave&quot;"' in html
 
 
 def test_asis_renders_stdout_as_markdown() -> None:
-    ctx = RenderContext(fake_markdown, fake_math, BLOBS.__getitem__, asis=True)
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, asis_markdown=fake_markdown)
     html = render_outputs([stream("# Title\n"), stream("| a |\n"), stream("err", "stderr")], ctx)
     assert "<md># Title\n| a |\n</md>" in html
     assert '<pre class="nf-output nf-stream nf-stdout">' not in html
@@ -360,3 +380,313 @@ def test_asis_renders_stdout_as_markdown() -> None:
 def test_without_asis_markdown_in_stdout_is_escaped() -> None:
     html = render_outputs([stream("<b>x</b>")], CTX)
     assert "<md>" not in html and "&lt;b&gt;" in html
+
+
+# ------------------------------------------------ outputs that cannot be shown
+
+
+def truncation_marker(dropped: int, limit: int | None = 5_000_000) -> dict[str, Any]:
+    noteflow: dict[str, Any] = {"truncated": dropped}
+    if limit is not None:
+        noteflow["limit"] = limit
+    return {
+        "output_type": "display_data",
+        "data": {"text/plain": "[output truncated]"},
+        "metadata": {"noteflow": noteflow},
+    }
+
+
+NOTICE_CASES: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "invalid base64 png",
+        display({"image/png": "not base64!!"}),
+        "The image could not be shown: invalid base64 data.",
+    ),
+    (
+        "invalid base64 jpeg",
+        display({"image/jpeg": "QUJD=x"}),
+        "The image could not be shown: invalid base64 data.",
+    ),
+    ("empty png", display({"image/png": ""}), "The image could not be shown: the image is empty."),
+    (
+        "empty svg",
+        display({"image/svg+xml": " "}),
+        "The image could not be shown: the image is empty.",
+    ),
+    (
+        "missing image blob",
+        display({"image/png": {"blob": "0" * 64}}),
+        "The image could not be shown: its data is missing from the cache or corrupt.",
+    ),
+    (
+        "missing text blob",
+        display({"text/plain": {"blob": "1" * 64}}),
+        "The text/plain output could not be shown: its data is missing from the cache or corrupt.",
+    ),
+    (
+        "truncated with limit",
+        truncation_marker(212_400_000),
+        "Output truncated: 212.4 MB more were not kept (output-limit is 5 MB).",
+    ),
+    (
+        "truncated without limit",
+        truncation_marker(1500, limit=None),
+        "Output truncated: 1.5 kB more were not kept (see the output-limit option).",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("output", "message"), [c[1:] for c in NOTICE_CASES], ids=[c[0] for c in NOTICE_CASES]
+)
+def test_unshowable_output_becomes_a_notice(output: dict[str, Any], message: str) -> None:
+    html = render_output(output, CTX)
+    assert html.startswith('<div class="nf-output nf-notice')
+    assert message in html
+    assert "<img" not in html
+    assert "[output truncated]" not in html
+
+
+def test_bad_image_logs_a_warning_naming_the_block(caplog: pytest.LogCaptureFixture) -> None:
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, block_id="plot")
+    with caplog.at_level("WARNING", logger="noteflow"):
+        render_output(display({"image/png": "@@@"}), ctx)
+    assert [r.getMessage() for r in caplog.records] == [
+        "block plot: image/png output could not be shown: invalid base64 data"
+    ]
+
+
+def test_bad_image_leaves_other_outputs_whole() -> None:
+    outputs = [stream("before\n"), display({"image/png": "%%%"}), display({"image/png": PNG_B64})]
+    html = render_outputs(outputs, CTX)
+    assert "before" in html
+    assert "invalid base64 data" in html
+    assert html.count("<img") == 1 and f"base64,{PNG_B64}" in html
+
+
+@pytest.mark.parametrize("mime", ["image/gif", "image/webp"])
+def test_gif_and_webp_are_shown(mime: str) -> None:
+    html = render_output(display({mime: PNG_B64, "text/plain": "x"}), CTX)
+    assert f'<img src="data:{mime};base64,{PNG_B64}"' in html
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(0, "0 B"), (999, "999 B"), (1000, "1 kB"), (5_000_000, "5 MB"), (212_400_000, "212.4 MB")],
+)
+def test_format_size(size: int, text: str) -> None:
+    assert format_size(size) == text
+
+
+def test_malformed_output_records_do_not_raise() -> None:
+    outputs: list[Any] = [
+        "not a mapping",
+        {"output_type": "display_data", "data": ["text/plain"]},
+        {"output_type": "error", "traceback": None, "ename": "E", "evalue": "<v>"},
+        stream("still here"),
+    ]
+    html = render_outputs(outputs, CTX)
+    assert "output of type str not shown" in html
+    assert "E: &lt;v&gt;" in html
+    assert "still here" in html
+
+
+# ------------------------------------- the page: what is raw and what is escaped
+
+
+class _Elements(HTMLParser):
+    """Every element and attribute inside the block's `<section>`, as a browser parses them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if self.depth or attributes.get("id") == "show":
+            self.depth += 1
+            self.tags.append((tag, attributes))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth:
+            self.depth -= 1
+
+
+def block_elements(page: str) -> list[tuple[str, dict[str, str]]]:
+    parser = _Elements()
+    parser.feed(page)
+    return parser.tags
+
+
+def assert_nothing_runs(page: str) -> None:
+    """No script element, event handler or javascript: URL in the block's outputs."""
+    for tag, attributes in block_elements(page):
+        assert tag not in ("script", "svg", "iframe", "object", "embed"), tag
+        for name, value in attributes.items():
+            assert not name.startswith("on"), (tag, name)
+            assert not value.strip().lower().startswith("javascript:"), (tag, name)
+
+
+def render_block_page(tmp_path: Path, outputs: list[dict[str, Any]], store: Any = None) -> str:
+    """The page the render stage writes for one block `show` that gave `outputs`."""
+    source = "# Doc\n\n```{python}\n#| label: show\nx\n```\n\nAfter the block.\n"
+    document = parse_document(tmp_path / "doc.md", source)
+    result = BlockResult(
+        block_id=BlockId("show"),
+        status="executed",
+        outputs=tuple(outputs),
+        seconds=0.0,
+        reason="new",
+        key=None,
+    )
+    summary = RunSummary(results={result.block_id: result}, seconds=0.0, kernel_versions={})
+    return render_html(document, summary, store or LocalStore(tmp_path / ".noteflow"))
+
+
+TABLE_WITH_SCRIPT = (
+    "|    | name                      |   n |\n"
+    "|---:|:--------------------------|----:|\n"
+    "|  0 | <script>alert(1)</script> |   1 |\n"
+    "|  1 | <img src=x onerror=alert(2)> |   2 |\n"
+)
+
+
+def test_page_markdown_output_escapes_raw_html(tmp_path: Path) -> None:
+    page = render_block_page(
+        tmp_path,
+        [
+            display({"text/markdown": "<script>alert(1)</script> **b** *i* [site](https://a.b)"}),
+            display({"text/markdown": TABLE_WITH_SCRIPT, "text/plain": "table"}),
+        ],
+    )
+    assert_nothing_runs(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <strong>b</strong> <em>i</em>" in page
+    assert '<a href="https://a.b">site</a>' in page
+    assert '<td style="text-align:left">&lt;img src=x onerror=alert(2)&gt;</td>' in page
+    assert ("table", {}) in block_elements(page)
+
+
+def test_page_markdown_output_javascript_links_are_not_live(tmp_path: Path) -> None:
+    links = "[a](javascript:alert(1)) [b](JAVASCRIPT:x) <javascript:alert(3)> ![c](javascript:y)"
+    page = render_block_page(tmp_path, [display({"text/markdown": links})])
+    assert_nothing_runs(page)
+    assert not [tag for tag, _ in block_elements(page) if tag in ("a", "img")]
+
+
+def test_page_svg_output_is_an_img(tmp_path: Path) -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect/></svg>'
+    page = render_block_page(tmp_path, [display({"image/svg+xml": svg})])
+    assert_nothing_runs(page)
+    images = [attrs for tag, attrs in block_elements(page) if tag == "img"]
+    assert len(images) == 1
+    prefix = "data:image/svg+xml;base64,"
+    assert images[0]["src"].startswith(prefix)
+    assert base64.b64decode(images[0]["src"].removeprefix(prefix)).decode() == svg
+
+
+def test_page_text_outputs_are_escaped(tmp_path: Path) -> None:
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>&amp;"
+    page = render_block_page(
+        tmp_path,
+        [
+            stream(hostile),
+            stream(hostile, "stderr"),
+            {"output_type": "execute_result", "data": {"text/plain": hostile}, "metadata": {}},
+            display({"application/json": {"k": hostile}}),
+            {
+                "output_type": "error",
+                "ename": "ValueError",
+                "evalue": hostile,
+                "traceback": [f"\x1b[31mValueError\x1b[0m: {hostile}"],
+            },
+        ],
+    )
+    assert_nothing_runs(page)
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&amp;amp;"
+    assert page.count(escaped) == 5  # stdout, stderr, text/plain, JSON, traceback
+
+
+def test_page_html_output_stays_raw_as_in_jupyter(tmp_path: Path) -> None:
+    frame = '<table class="dataframe"><tr><td>1</td></tr></table>'
+    page = render_block_page(
+        tmp_path,
+        [{"output_type": "execute_result", "data": {"text/html": frame}, "metadata": {}}],
+    )
+    assert f'<div class="nf-output nf-html">{frame}</div>' in page
+
+
+def test_page_with_bad_and_missing_images_renders_whole(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = LocalStore(tmp_path / ".noteflow")
+    corrupt = store.put_blob(PNG_BYTES + b"another image")
+    store.blob_path(corrupt).write_bytes(b"flipped")
+    outputs = [
+        display({"image/png": "not base64!!"}),
+        display({"image/png": {"blob": "f" * 64}}),
+        display({"image/png": {"blob": corrupt}}),
+        display({"image/png": {"blob": store.put_blob(PNG_BYTES)}}),
+    ]
+    with caplog.at_level("WARNING", logger="noteflow"):
+        page = render_block_page(tmp_path, outputs, store)
+    assert "After the block." in page
+    assert page.count("The image could not be shown: invalid base64 data.") == 1
+    assert page.count("its data is missing from the cache or corrupt.") == 2
+    assert 'base64,"' not in page
+    assert page.count("<img") == 1 and f"base64,{PNG_B64}" in page
+    assert len([r for r in caplog.records if "block show:" in r.getMessage()]) == 3
+
+
+def test_page_shows_truncation_notice(tmp_path: Path) -> None:
+    page = render_block_page(tmp_path, [stream("kept\n"), truncation_marker(200_000_000)])
+    assert "kept" in page
+    assert "Output truncated: 200 MB more were not kept (output-limit is 5 MB)." in page
+
+
+def test_notebook_leaves_out_images_whose_blob_is_missing(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / ".noteflow")
+    document = parse_document(tmp_path / "doc.md", "```{python}\n#| label: show\nx\n```\n")
+    kept = display({"image/png": {"blob": store.put_blob(PNG_BYTES)}, "text/plain": "fig"})
+    lost = display({"image/png": {"blob": "e" * 64}})
+    result = BlockResult(BlockId("show"), "executed", (kept, lost), 0.0, "new", None)
+    summary = RunSummary({result.block_id: result}, 0.0, {})
+    notebook = to_notebook(document, summary, store)
+    first, second = notebook.cells[0].outputs
+    assert first.data == {"image/png": PNG_B64, "text/plain": "fig"}
+    assert second.data == {
+        "text/plain": "output could not be shown: its data is missing from the cache"
+    }
+
+
+# ----------------------------------------------- end to end, in a real kernel
+
+KERNEL_DOC = """\
+---
+title: Hostile output
+---
+
+```{python}
+#| label: show
+#| error: true
+from IPython.display import HTML, Markdown, SVG, display
+display(Markdown("<script>alert(1)</script> **b**"))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(2)</script></svg>'))
+display(HTML("<b id='raw'>raw</b>"))
+print("<script>alert(3)</script>")
+raise ValueError("<script>alert(4)</script>")
+```
+"""
+
+
+@pytest.mark.kernel
+def test_rendered_page_runs_no_script_from_outputs(write_doc: Any) -> None:
+    doc = write_doc(KERNEL_DOC)
+    assert main(["render", str(doc), "-q"]) == 0
+    page = doc.with_suffix(".html").read_text(encoding="utf-8")
+    assert_nothing_runs(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <strong>b</strong>" in page
+    assert "data:image/svg+xml;base64," in page
+    assert "<b id='raw'>raw</b>" in page
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(4)&lt;/script&gt;" in page

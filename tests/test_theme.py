@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import noteflow
 from noteflow.errors import DocumentError
+from noteflow.model import RunSummary
+from noteflow.parse import parse_document
+from noteflow.render import render_html
+from noteflow.store import LocalStore
 from noteflow.theme import Theme, load_theme, pygments_css, render_page, themes_root
 
-FOOTER = {"noteflow": "0.1.0", "python": "3.11.7", "rendered": "2024-05-01"}
+VERSION = noteflow.__version__
+FOOTER = {"noteflow": VERSION, "python": "3.11.7", "rendered": "2024-05-01"}
 TOC3 = [(2, "intro", "Intro"), (3, "method", "Method"), (2, "results", "Results")]
 
 
@@ -84,7 +91,7 @@ def test_page_head_essentials() -> None:
     assert html.startswith("<!DOCTYPE html>")
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert '<meta name="color-scheme" content="light dark">' in html
-    assert '<meta name="generator" content="noteflow 0.1.0">' in html
+    assert f'<meta name="generator" content="noteflow {VERSION}">' in html
     assert "<style>" in html and ".nf-block" in html
 
 
@@ -143,9 +150,9 @@ def test_toc_text_escaped() -> None:
 
 
 def test_footer_values_escaped() -> None:
-    html = page(footer={"noteflow": "0.1.0", "python": "<3.11>"})
+    html = page(footer={"noteflow": VERSION, "python": "<3.11>"})
     assert "Made with" in html
-    assert "noteflow 0.1.0" in html
+    assert f"noteflow {VERSION}" in html
     assert "python &lt;3.11&gt;" in html
     assert "<3.11>" not in html
 
@@ -153,3 +160,18 @@ def test_footer_values_escaped() -> None:
 def test_extra_head_is_inserted() -> None:
     html = page(extra_head='<meta name="x" content="y">')
     assert '<meta name="x" content="y">' in html.split("</head>")[0]
+
+
+def test_version_is_the_installed_distribution_version() -> None:
+    assert noteflow.__version__ == importlib.metadata.version("noteflow")
+
+
+def test_rendered_page_records_noteflow_and_kernel_versions(tmp_path: Path) -> None:
+    document = parse_document(tmp_path / "doc.md", "---\ntitle: T\n---\n\nText.\n")
+    summary = RunSummary(results={}, seconds=0.0, kernel_versions={"python": "3.12.1"})
+    html = render_html(document, summary, LocalStore(tmp_path / ".noteflow"))
+    installed = importlib.metadata.version("noteflow")
+    assert f'<meta name="generator" content="noteflow {installed}">' in html
+    footer = html.split('<footer class="nf-footer">')[1]
+    assert f"noteflow {installed}" in footer
+    assert "python 3.12.1" in footer
