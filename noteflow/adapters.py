@@ -152,18 +152,25 @@ def _kernel_dirs() -> tuple[Path, ...]:
 def find_kernelspec(name: str) -> KernelSpec | None:
     """The kernelspec called `name` on Jupyter's path, or None."""
     for folder in _kernel_dirs():
-        spec_file = folder / name / "kernel.json"
-        if spec_file.is_file():
-            try:
-                data = json.loads(spec_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            return KernelSpec(
-                name, tuple(data.get("argv", ())), data.get("language", ""), spec_file.parent
-            )
+        spec = _read_kernelspec(folder / name / "kernel.json", name)
+        if spec is not None:
+            return spec
     if name == "python3":
         return _native_python_spec()
     return None
+
+
+def _read_kernelspec(spec_file: Path, name: str) -> KernelSpec | None:
+    """The spec in `spec_file`; None when it is missing, unreadable or not a spec."""
+    try:
+        data = json.loads(spec_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    argv = data.get("argv") if isinstance(data, dict) else None
+    if not isinstance(argv, list) or not all(isinstance(arg, str) for arg in argv):
+        return None
+    language = data.get("language")
+    return KernelSpec(name, tuple(argv), str(language or ""), spec_file.parent)
 
 
 def _native_python_spec() -> KernelSpec | None:

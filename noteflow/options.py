@@ -4,14 +4,19 @@ Owns the fence info string (`{python #load echo=false}` Pandoc attributes, `{r l
 R Markdown chunk headers, `{code-cell} ipython3` MyST, `{{python}}` escapes), Quarto option
 lines at the top of a body (`#| echo: false`), MyST code-cell options (`:tags: [...]` lines or a
 `---` YAML block), the canonical form of options (`normalise`: dashed lower-case keys, checked
-values) and the combination of several spellings on one block (`merge_options`).
+values) and the combination of several spellings on one block (`merge_options`), and which
+option names exist: the ones noteflow acts on, the ones other tools define that noteflow reads
+without acting on, and the few that change what a block computes (`key_options`).
 
-Every user mistake raises `OptionError` carrying the document path and line.
+Every user mistake raises `OptionError` carrying the document path and line; an unknown option
+name is a warning (logger `noteflow`) with a did-you-mean, and stays out of the cache key.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import logging
 import math
 import re
 import textwrap
@@ -19,9 +24,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+from noteflow.errors import DocumentError, OptionError
+from noteflow.yamlio import LoadedYaml, load_yaml, plain_data_problem
 
-from noteflow.errors import OptionError
+log = logging.getLogger("noteflow")
 
 KNOWN_OPTIONS: frozenset[str] = frozenset(
     {
@@ -37,12 +43,21 @@ KNOWN_OPTIONS: frozenset[str] = frozenset(
         "error",
         "timeout",
         "kernel",
+        "output-limit",
         "fig-cap",
         "fig-alt",
         "classes",
     }
 )
 """Options noteflow itself acts on (other options are kept for templates and adapters)."""
+
+EXECUTION_OPTIONS: frozenset[str] = frozenset(
+    {"cache", "eval", "error", "timeout", "kernel", "output-limit", "with"}
+)
+"""Options that change what a block computes or keeps; `with` holds a component's parameters.
+
+`uses`, `exports` and `files` change execution too, but the key holds what they resolve to.
+"""
 
 DISPLAY_ONLY_OPTIONS: frozenset[str] = frozenset(
     {
@@ -58,6 +73,40 @@ DISPLAY_ONLY_OPTIONS: frozenset[str] = frozenset(
     }
 )
 """Options that change how a block is shown, never what it computes."""
+
+FOREIGN_OPTIONS: frozenset[str] = frozenset(
+    {
+        # Quarto
+        "warning", "message", "code-overflow", "code-line-numbers", "code-copy", "code-tools",
+        "fig-width", "fig-height", "fig-align", "fig-format", "fig-dpi", "fig-env", "fig-pos",
+        "fig-scap", "fig-subcap", "fig-column", "fig-link", "layout", "layout-ncol",
+        "layout-nrow", "layout-align", "layout-valign", "column", "tbl-cap", "tbl-subcap",
+        "tbl-colwidths", "tbl-column", "lst-label", "lst-cap", "panel", "filename",
+        "output-location", "html-table-processing", "enabled", "freeze", "class-output",
+        "class-source", "attr-output", "attr-source", "out-width", "out-height",
+        # knitr
+        "results", "collapse", "comment", "prompt", "strip-white", "tidy", "tidy-opts",
+        "highlight", "purl", "dev", "dev-args", "dpi", "fig-show", "fig-keep", "fig-path",
+        "fig-ext", "fig-asp", "fig-retina", "fig-lp", "fig-process", "out-extra", "size",
+        "background", "cache-path", "cache-vars", "cache-globals", "cache-lazy",
+        "cache-comments", "cache-rebuild", "dependson", "autodep", "engine", "engine-path",
+        "engine-opts", "child", "ref-label", "r-options", "render", "class-message",
+        "class-warning", "class-error", "attr-message", "attr-warning", "attr-error", "split",
+        "indent", "lang", "opts-label", "interval", "animation-hook", "aniopts",
+        # MyST-NB, and nbformat cell metadata that jupytext writes as MyST options
+        "tags", "mystnb", "jupyter", "collapsed", "scrolled", "editable", "deletable",
+        "slideshow", "execution",
+    }
+)  # fmt: skip
+"""Options other tools define that noteflow reads without acting on (no warning, not keyed)."""
+
+ALL_OPTIONS: frozenset[str] = (
+    KNOWN_OPTIONS | EXECUTION_OPTIONS | DISPLAY_ONLY_OPTIONS | FOREIGN_OPTIONS
+)
+"""Every option name that is not a mistake: any other name warns and is ignored."""
+
+DEFAULT_OUTPUT_LIMIT = 5_000_000
+"""Bytes of text output a block keeps when it sets no `output-limit`."""
 
 _ALIASES = {"name": "label", "id": "label", "class": "classes"}
 _RESULTS_TO_OUTPUT: dict[str, Any] = {"asis": "asis", "hide": False, "markup": True}
@@ -81,6 +130,7 @@ _R_CONSTANTS: dict[str, Any] = {
 
 _BLOCK_NAME = re.compile(r"[A-Za-z][\w+-]*")
 _OPTION_NAME = re.compile(r"[A-Za-z_][\w.-]*")
+_KERNEL_NAME = re.compile(r"[A-Za-z0-9._-]+")
 _LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 _R_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?L?")
 _R_INTEGER = re.compile(r"[+-]?\d+L?")
@@ -88,6 +138,16 @@ _MYST_OPTION_LINE = re.compile(r"\s*:([A-Za-z_][\w.-]*):(?:\s+(.*))?")
 _QUOTES = "\"'"
 _OPENERS = "([{"
 _CLOSERS = ")]}"
+_BYTE_SIZE = re.compile(r"(\d+(?:\.\d*)?)\s*([kmg]i?b|b)?", re.IGNORECASE)
+_BYTE_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+}
 _YAML_NULLS = frozenset({"~", "null", "Null", "NULL"})
 _SCALARS = (str, int, float, bool, type(None))
 _NOT_LITERAL = object()
@@ -181,6 +241,47 @@ def normalise(options: Mapping[str, Any], *, path: str, line: int) -> dict[str, 
     """
     entries = [(key, value, f"`{key}`", line) for key, value in options.items()]
     return _normalise_entries(entries, path=path)
+
+
+def normalise_written(
+    options: Mapping[Any, Any], key_lines: Mapping[Any, int], *, path: str
+) -> dict[str, Any]:
+    """`normalise` for options as a user wrote them, each key on its own line (`key_lines`):
+    a bad value is an error at its key's line, and an unknown name warns there."""
+    entries = [(key, value, f"`{key}`", key_lines[key]) for key, value in options.items()]
+    return _checked_entries(entries, path=path)
+
+
+def is_possible_path(name: str) -> bool:
+    """False for a path no file system could hold: a NUL character, a part over 255 bytes."""
+    parts = re.split(r"[/\\]", name)
+    return "\0" not in name and all(len(part.encode(errors="replace")) <= 255 for part in parts)
+
+
+def valid_kernel_name(name: Any) -> bool:
+    """A kernelspec name as Jupyter allows it: ASCII letters, digits, `-`, `_` and `.`."""
+    return isinstance(name, str) and _KERNEL_NAME.fullmatch(name) is not None
+
+
+def key_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of a block that belong in its cache key: known options that change what
+    it computes or keeps (`EXECUTION_OPTIONS`), never display-only or unknown ones."""
+    return {key: options[key] for key in sorted(options) if key in EXECUTION_OPTIONS}
+
+
+def unknown_option_message(name: str) -> str:
+    """`unknown option 'eco'; did you mean 'echo'?` (or `...; it is ignored`)."""
+    close = difflib.get_close_matches(name, sorted(ALL_OPTIONS), n=1)
+    if close:
+        return f"unknown option {name!r}; did you mean {close[0]!r}?"
+    return f"unknown option {name!r}; it is ignored"
+
+
+def warn_unknown_options(names_and_lines: Iterable[tuple[str, int]], *, path: str) -> None:
+    """Log a warning naming `path:line` for each (normalised name, line) not in `ALL_OPTIONS`."""
+    for name, line in names_and_lines:
+        if name not in ALL_OPTIONS:
+            log.warning("%s:%d: %s", path, line, unknown_option_message(name))
 
 
 def merge_options(
@@ -324,8 +425,8 @@ def _pandoc_value(text: str, *, path: str, line: int) -> Any:
 def _yaml_scalar(text: str) -> Any:
     """YAML's reading of an unquoted word when it is a number, bool, null or flow list."""
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = load_yaml(text, what="an attribute", path="", line=1).value
+    except DocumentError:
         return text
     if value is None and text not in _YAML_NULLS:
         return text  # e.g. `#fff`, which YAML reads as a comment
@@ -453,48 +554,31 @@ def _option_line_text(text: str, prefixes: tuple[str, ...]) -> str | None:
 
 def _load_yaml_options(text: str, what: str, *, path: str, line: int) -> dict[str, Any]:
     """Normalised options from YAML text whose first line is document line `line`."""
-    try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise _yaml_error(err, text, what, path=path, line=line) from err
-    if loaded is None:
+    loaded = _load_option_yaml(text, what, path=path, line=line)
+    if loaded.value is None:
         return {}
-    if not isinstance(loaded, dict):
+    if not isinstance(loaded.value, dict):
         raise OptionError(
-            f"{what} must be `key: value` pairs, got {_show(loaded)}",
+            f"{what} must be `key: value` pairs, got {_show(loaded.value)}",
             path=path,
             line=line,
             hint="write one option per line, e.g. `#| echo: false`",
         )
-    key_lines = _key_lines(text, line)
     entries = [
-        (key, value, f"`{key}`", key_lines.get(str(key), line)) for key, value in loaded.items()
+        (key, value, f"`{key}`", loaded.line_of(str(key))) for key, value in loaded.value.items()
     ]
-    return _normalise_entries(entries, path=path)
+    return _checked_entries(entries, path=path)
 
 
-def _yaml_error(err: yaml.YAMLError, text: str, what: str, *, path: str, line: int) -> OptionError:
-    mark = getattr(err, "problem_mark", None)
-    problem = getattr(err, "problem", None) or str(err)
-    offset = min(mark.line, text.count("\n")) if mark is not None else 0
-    return OptionError(
-        f"bad YAML in {what}: {problem}",
+def _load_option_yaml(text: str, what: str, *, path: str, line: int) -> LoadedYaml:
+    return load_yaml(
+        text,
+        what=what,
         path=path,
-        line=line + offset,
+        line=line,
+        error=OptionError,
         hint='quote values that contain ": " or start with a YAML symbol',
     )
-
-
-def _key_lines(text: str, line: int) -> dict[str, int]:
-    """Document line of each top-level key in a YAML mapping."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {
-        str(key.value): line + key.start_mark.line
-        for key, _ in node.value
-        if isinstance(key, yaml.ScalarNode)
-    }
 
 
 # --------------------------------------------------------------------------- MyST
@@ -520,16 +604,9 @@ def _myst_option_lines(lines: list[str], *, path: str, line: int) -> tuple[dict[
         if match is None:
             break
         key, value_text = match.group(1), match.group(2) or ""
-        value = _myst_value(value_text, path=path, line=line + offset)
-        entries.append((key, value, f"`:{key}:`", line + offset))
-    return _normalise_entries(entries, path=path), len(entries)
-
-
-def _myst_value(text: str, *, path: str, line: int) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise _yaml_error(err, text, "a cell option", path=path, line=line) from err
+        value = _load_option_yaml(value_text, "a cell option", path=path, line=line + offset)
+        entries.append((key, value.value, f"`:{key}:`", line + offset))
+    return _checked_entries(entries, path=path), len(entries)
 
 
 def _apply_myst_tags(options: dict[str, Any], *, path: str, line: int) -> dict[str, Any]:
@@ -563,11 +640,21 @@ def _check_tags(value: Any, *, path: str, line: int) -> list[str]:
 
 
 def _normalise_entries(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
-    canonical = [
+    return _collect(_canonical_entries(entries, path=path), path=path)
+
+
+def _checked_entries(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
+    """Normalised options of a block's own option lines; unknown names warn."""
+    canonical = _canonical_entries(entries, path=path)
+    warn_unknown_options(((key, line) for key, _, _, line in canonical), path=path)
+    return _collect(canonical, path=path)
+
+
+def _canonical_entries(entries: Iterable[_Entry], *, path: str) -> list[_Entry]:
+    return [
         (*_canonical(key, value, path=path, line=entry_line), spelled, entry_line)
         for key, value, spelled, entry_line in entries
     ]
-    return _collect(canonical, path=path)
 
 
 def _collect(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
@@ -687,12 +774,60 @@ def _check_classes(key: str, value: Any, *, path: str, line: int) -> list[str]:
     return list(classes)
 
 
-def _check_kernel(key: str, value: Any, *, path: str, line: int) -> str:
-    if not isinstance(value, str) or not value.strip():
+def _check_output_limit(key: str, value: Any, *, path: str, line: int) -> int:
+    """A positive number of bytes: `200000`, or text with a unit: `200 kB`, `5 MB`, `1 MiB`."""
+    size = _byte_size(value)
+    if size is None or size <= 0:
         raise OptionError(
-            f"option {key!r} must be a kernel name, got {_show(value)}", path=path, line=line
+            f"option {key!r} must be a positive number of bytes, got {_show(value)}",
+            path=path,
+            line=line,
+            hint="e.g. `#| output-limit: 10 MB` (kB, MB, GB; KiB, MiB, GiB)",
         )
-    return value
+    return size
+
+
+def _byte_size(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _BYTE_SIZE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    size = float(match.group(1)) * _BYTE_UNITS[(match.group(2) or "b").lower()]
+    return int(size) if math.isfinite(size) else None
+
+
+def _check_files(key: str, value: Any, *, path: str, line: int) -> list[str]:
+    """Names, each a path no file system could refuse to look up."""
+    names = _check_names(key, value, path=path, line=line)
+    for name in names:
+        if not is_possible_path(name):
+            raise OptionError(
+                f"option {key!r} names an impossible path {_show(name)}",
+                path=path,
+                line=line,
+                hint="a path has no NUL character and no part longer than 255 bytes",
+            )
+    return names
+
+
+def _check_kernel(key: str, value: Any, *, path: str, line: int) -> str:
+    if not valid_kernel_name(value):
+        raise OptionError(
+            f"option {key!r} must be a kernelspec name, got {_show(value)}",
+            path=path,
+            line=line,
+            hint="names are letters, digits, '-', '_' and '.': see `jupyter kernelspec list`",
+        )
+    return str(value)
+
+
+def _check_with(key: str, value: Any, *, path: str, line: int) -> dict[str, Any]:
+    """A component's parameters: a mapping of plain YAML data with text keys."""
+    problem = plain_data_problem(value) if isinstance(value, dict) else "is not a mapping"
+    if problem:
+        raise OptionError(f"option {key!r} {problem}", path=path, line=line)
+    return dict(value)
 
 
 _CHECKS: dict[str, Callable[..., Any]] = {
@@ -700,7 +835,7 @@ _CHECKS: dict[str, Callable[..., Any]] = {
     "classes": _check_classes,
     "uses": _check_names,
     "exports": _check_names,
-    "files": _check_names,
+    "files": _check_files,
     "timeout": _check_timeout,
     "cache": _check_bool,
     "eval": _check_bool,
@@ -709,6 +844,8 @@ _CHECKS: dict[str, Callable[..., Any]] = {
     "error": _check_bool,
     "output": _check_output,
     "kernel": _check_kernel,
+    "output-limit": _check_output_limit,
+    "with": _check_with,
 }
 
 
@@ -729,5 +866,6 @@ def _same(first: Any, second: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    """A value as a user would write it in YAML/JSON: `true`, `"text"`, `[1, 2]`."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """A value as a user would write it in YAML/JSON: `true`, `"text"`, `[1, 2]` (shortened)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."

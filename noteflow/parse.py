@@ -14,12 +14,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdown_it.token import Token
 
 from .adapters import Adapter, adapter_for_fence, language_for
 from .components import registry
 from .errors import DocumentError
+from .frontmatter import read_front_matter
 from .markdown import markdown_parser
 from .model import Block, BlockId, Document
 from .options import (
@@ -29,7 +29,9 @@ from .options import (
     parse_fence_info,
     split_myst_options,
     split_option_lines,
+    warn_unknown_options,
 )
+from .yamlio import load_yaml
 
 INLINE_EXPRESSION = re.compile(r"^\{(?P<lang>[A-Za-z][\w+-]*)\}\s+(?P<code>\S.*)$", re.DOTALL)
 MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", "python": "python"}
@@ -51,46 +53,12 @@ def parse_document(path: Path, text: str) -> Document:
     text = text.removeprefix("\ufeff")  # a byte order mark would hide the front matter
     env: dict[str, Any] = {}
     tokens = markdown_parser().parse(text, env)
-    front = _front_matter(tokens, str(path))
-    defaults = _execute_defaults(front, str(path))
+    front, defaults = read_front_matter(tokens, str(path))
     blocks = tuple(_with_defaults(b, defaults) for b in _blocks(tokens, str(path)))
     _check_unique_ids(blocks, str(path))
     return Document(
         path=path, source=text, front_matter=front, blocks=blocks, tokens=tuple(tokens), env=env
     )
-
-
-def _front_matter(tokens: list[Token], path: str) -> dict[str, Any]:
-    if not tokens or tokens[0].type != "front_matter":
-        return {}
-    try:
-        data = yaml.safe_load(tokens[0].content)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = 2 + (mark.line if mark else 0)
-        problem = getattr(err, "problem", None) or str(err)
-        raise DocumentError(f"bad YAML in front matter: {problem}", path=path, line=line) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise DocumentError(
-            "front matter must be a YAML mapping (key: value lines)", path=path, line=2
-        )
-    return data
-
-
-PER_BLOCK_OPTIONS = frozenset({"label", "uses", "exports", "files"})
-
-
-def _execute_defaults(front: Mapping[str, Any], path: str) -> dict[str, Any]:
-    """Front matter `execute:` options, applied to every code block that does not set them."""
-    execute = front.get("execute") or {}
-    if not isinstance(execute, Mapping):
-        raise DocumentError(
-            "front matter `execute` must be a mapping of block options", path=path, line=2
-        )
-    options = normalise(execute, path=path, line=2)
-    return {k: v for k, v in options.items() if k not in PER_BLOCK_OPTIONS}
 
 
 def _with_defaults(block: Block, defaults: Mapping[str, Any]) -> Block:
@@ -135,6 +103,7 @@ def _fence_block(
     adapter, comment_options, code = _language_and_body(
         header.name, header.argument, token.content, path, line
     )
+    warn_unknown_options(((name, line) for name in header.options), path=path)
     options = merge_options(
         [
             ("fence attributes", normalise(header.options, path=path, line=line)),
@@ -168,26 +137,19 @@ def _component_block(
     line: int,
 ) -> Block:
     """A component block: its options are block options, its parameters the rest."""
-    try:
-        body = yaml.safe_load(token.content) if token.content.strip() else {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = line + 1 + (mark.line if mark else 0)
-        raise DocumentError(
-            f"bad YAML in {{{name}}} parameters: {getattr(err, 'problem', err)}",
-            path=path,
-            line=where,
-        ) from None
+    what = f"{{{name}}} parameters"
+    body = load_yaml(token.content, what=what, path=path, line=line + 1).value
+    if body is None:
+        body = {}
     if not isinstance(body, dict):
         raise DocumentError(
             f"the body of a {{{name}}} block must be YAML key: value lines",
             path=path,
             line=line + 1,
         )
-    options = normalise(
-        {k: v for k, v in attributes.items() if k in KNOWN_OPTIONS}, path=path, line=line
-    )
-    options["with"] = {**{k: v for k, v in attributes.items() if k not in KNOWN_OPTIONS}, **body}
+    parameters = {**{k: v for k, v in attributes.items() if k not in KNOWN_OPTIONS}, **body}
+    known = {k: v for k, v in attributes.items() if k in KNOWN_OPTIONS}
+    options = normalise({**known, "with": parameters}, path=path, line=line)
     block_id, labelled = _block_id(options, name, counters)
     return Block(
         id=block_id,
