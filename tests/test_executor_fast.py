@@ -1,0 +1,271 @@
+"""Executor scheduling with the in-process fake kernel (DESIGN §5).
+
+A failure makes its dependents `not-run` and leaves independent blocks running;
+`error: true` lets dependents run; `--strict` stops at the first failure; `jobs` > 1 runs
+blocks of different kernels at the same time, never two of one kernel; a cancelled run
+stores nothing for the blocks it did not finish; kernels start only when some block
+needs one.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakekernel import FakeKernel
+
+from noteflow.errors import StrictError
+from noteflow.execute import Executor
+from noteflow.model import BlockId, BlockResult, PlannedBlock
+from noteflow.pipeline import RenderOptions, prepare
+
+FAILING = """\
+```{python}
+#| label: bad
+x = 1 / 0
+```
+
+```{python}
+#| label: dependent
+y = x + 1
+```
+
+```{python}
+#| label: grandchild
+print(y)
+```
+
+```{python}
+#| label: independent
+print("still runs")
+```
+"""
+
+
+def statuses(outcome: Any) -> dict[str, str]:
+    return {block: result.status for block, result in outcome.summary.results.items()}
+
+
+def code_ran(text: str) -> bool:
+    return any(text in code for kernel in FakeKernel.instances for code in kernel.ran)
+
+
+def test_failure_makes_dependents_not_run_and_independent_blocks_run(
+    write_doc, render_fake
+) -> None:
+    doc = write_doc(FAILING)
+    outcome = render_fake(doc)
+    assert statuses(outcome) == {
+        "bad": "failed",
+        "dependent": "not-run",
+        "grandchild": "not-run",
+        "independent": "executed",
+    }
+    results = outcome.summary.results
+    assert results["dependent"].reason == "not run: upstream `bad` failed"
+    assert results["grandchild"].reason == "not run: upstream `bad` failed"
+    assert [r.block_id for r in outcome.summary.failed] == ["bad"]
+    assert not code_ran("x + 1") and not code_ran("print(y)")
+    page = Path(outcome.output).read_text()
+    assert "ZeroDivisionError" in page and "still runs" in page
+    assert page.count("not run: upstream `bad` failed") == 2
+
+
+def test_a_failed_block_runs_again_next_time(write_doc, render_fake) -> None:
+    doc = write_doc(FAILING)
+    render_fake(doc)
+    again = render_fake(doc)
+    assert again.summary.results["bad"].reason == "previous run failed"
+    assert statuses(again)["independent"] == "cached"
+    assert statuses(again)["dependent"] == "not-run"
+
+
+def test_expected_error_lets_dependents_run(write_doc, render_fake) -> None:
+    doc = write_doc(
+        "```{python}\n#| label: raises\n#| error: true\nbase = 21\nraise KeyError('gone')\n```\n\n"
+        "```{python}\n#| label: reader\nprint(base * 2)\n```\n"
+    )
+    outcome = render_fake(doc)
+    raises, reader = outcome.summary.results["raises"], outcome.summary.results["reader"]
+    assert (raises.status, raises.expected_error) == ("executed", True)
+    assert reader.status == "executed" and reader.outputs[0]["text"] == "42\n"
+    assert outcome.summary.failed == []
+    again = render_fake(doc)
+    assert statuses(again) == {"raises": "cached", "reader": "cached"}
+
+
+STRICT = """\
+```{python}
+#| label: first
+print("first ran")
+```
+
+```{python}
+#| label: bad
+raise RuntimeError("boom")
+```
+
+```{python}
+#| label: later
+print("later ran")
+```
+"""
+
+
+def test_strict_stops_at_the_first_failure(write_doc) -> None:
+    doc = write_doc(STRICT)
+    _, plan, store = prepare(doc, RenderOptions())
+    FakeKernel.instances.clear()
+    with Executor(store, doc.parent, FakeKernel) as executor:
+        summary = executor.run(plan, strict=True)
+    assert {b: r.status for b, r in summary.results.items()} == {
+        "first": "executed",
+        "bad": "failed",
+        "later": "not-run",
+    }
+    assert (
+        summary.results[BlockId("later")].reason
+        == "not run: --strict stopped at failed block `bad`"
+    )
+    assert not code_ran("later ran")
+    FakeKernel.instances.clear()
+
+
+def test_strict_render_raises_and_writes_no_page(write_doc, render_fake) -> None:
+    doc = write_doc(STRICT)
+    with pytest.raises(StrictError) as failure:
+        render_fake(doc, strict=True)
+    assert failure.value.block == "bad" and "RuntimeError: boom" in str(failure.value)
+    assert failure.value.line == 6
+    assert not doc.with_suffix(".html").exists()
+    assert not code_ran("later ran")
+
+
+TWO_KERNELS = """\
+```{{python}}
+#| label: one
+import time
+time.sleep({sleep})
+```
+
+```{{python}}
+#| label: two
+#| kernel: {other}
+import time
+time.sleep({sleep})
+```
+
+```{{python}}
+#| label: three
+import time
+time.sleep({sleep})
+```
+"""
+
+
+def event_log(render_fake, doc: Path, jobs: int) -> list[str]:
+    """'running one', 'done two', ... in the order the executor reported them."""
+    events: list[str] = []
+    lock = threading.Lock()
+
+    def record(kind: str, planned: PlannedBlock, result: BlockResult | None) -> None:
+        with lock:
+            events.append(f"{kind} {planned.id}")
+
+    render_fake(doc, jobs=jobs, on_event=record)
+    return events
+
+
+@pytest.fixture
+def restore_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fake kernels redirect the process's one sys.stdout while a block runs; two running
+    # at once may leave it pointing at a finished block's buffer.
+    monkeypatch.setattr(sys, "stdout", sys.stdout)
+
+
+def test_jobs_run_blocks_of_different_kernels_at_the_same_time(
+    write_doc, render_fake, second_python_kernelspec: str, restore_stdout: None
+) -> None:
+    doc = write_doc(TWO_KERNELS.format(sleep=0.4, other=second_python_kernelspec))
+    events = event_log(render_fake, doc, jobs=2)
+    assert len(FakeKernel.instances) == 2
+    # `one` and `two` (different kernels) both start before either finishes; `three`
+    # shares `one`'s kernel, so it waits for `one`.
+    assert events.index("running two") < events.index("done one")
+    assert events.index("running three") > events.index("done one")
+
+
+def test_one_job_runs_one_block_at_a_time(
+    write_doc, render_fake, second_python_kernelspec: str
+) -> None:
+    doc = write_doc(TWO_KERNELS.format(sleep=0.05, other=second_python_kernelspec))
+    events = event_log(render_fake, doc, jobs=1)
+    assert events == [
+        "running one",
+        "done one",
+        "running two",
+        "done two",
+        "running three",
+        "done three",
+    ]
+
+
+def test_cancelled_run_stores_nothing_for_the_blocks_it_did_not_run(write_doc) -> None:
+    doc = write_doc(
+        "```{python}\n#| label: a\nprint('a ran')\n```\n\n"
+        "```{python}\n#| label: b\nprint('b ran')\n```\n\n"
+        "```{python}\n#| label: c\nprint('c ran')\n```\n"
+    )
+    _, plan, store = prepare(doc, RenderOptions())
+    finished: list[str] = []
+
+    def record(kind: str, planned: PlannedBlock, result: BlockResult | None) -> None:
+        if kind == "done":
+            finished.append(planned.id)
+
+    FakeKernel.instances.clear()
+    with Executor(store, doc.parent, FakeKernel) as executor:
+        summary = executor.run(plan, on_event=record, cancel=lambda: bool(finished))
+    assert {b: r.status for b, r in summary.results.items()} == {
+        "a": "executed",
+        "b": "not-run",
+        "c": "not-run",
+    }
+    assert summary.results[BlockId("c")].reason == "not run: cancelled"
+    assert not code_ran("b ran") and not code_ran("c ran")
+    stored = {b.id for b in plan.blocks if store.get(b.key) is not None}
+    assert stored == {"a"}
+    FakeKernel.instances.clear()
+
+
+def test_fully_cached_render_starts_no_kernel(write_doc, render_fake) -> None:
+    doc = write_doc("```{python}\nx = 1\n```\n\n```{python}\nprint(x)\n```\n")
+    render_fake(doc)
+    FakeKernel.instances.clear()
+    again = render_fake(doc)
+    assert again.summary.count("cached") == 2
+    assert FakeKernel.instances == []
+
+
+def test_only_the_kernels_of_stale_blocks_start(
+    write_doc, render_fake, second_python_kernelspec: str
+) -> None:
+    doc = write_doc(TWO_KERNELS.format(sleep=0, other=second_python_kernelspec))
+    render_fake(doc)
+    text = doc.read_text()
+    at = text.index("#| kernel:")
+    doc.write_text(text[:at] + text[at:].replace("time.sleep(0)", "time.sleep(0.0)", 1))
+    FakeKernel.instances.clear()
+    again = render_fake(doc)
+    assert statuses(again) == {"one": "cached", "two": "executed", "three": "cached"}
+    assert len(FakeKernel.instances) == 1
+
+
+def test_a_document_of_eval_false_blocks_starts_no_kernel(write_doc, render_fake) -> None:
+    doc = write_doc("```{python}\n#| eval: false\nprint('never')\n```\n")
+    outcome = render_fake(doc)
+    assert statuses(outcome) == {"python-1": "skipped"}
+    assert FakeKernel.instances == []
