@@ -1,20 +1,24 @@
 """One running Jupyter kernel, driven through jupyter-client (DESIGN §5).
 
 `KernelSession` starts a kernel (IPC transport where the adapter allows it, so no TCP
-port is opened), runs code and collects its outputs as nbformat v4 dicts, enforces a
-timeout by interrupting, notices a dead kernel, restarts, and shuts down leaving no
-process and no connection file behind. Nothing here knows about blocks or the cache.
+port is opened), runs code and collects its outputs as nbformat v4 dicts (at most
+`output_limit` bytes of them per run, with a notice for the rest), enforces a timeout by
+interrupting, notices a dead kernel and says how it died, restarts, and shuts down
+leaving no process and no connection file behind. A kernel that cannot start raises
+`KernelStartError` with the reason. Nothing here knows about blocks or the cache.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import logging
 import os
 import queue
 import re
 import shutil
-import tempfile
+import signal
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,16 +27,27 @@ from typing import Any, Literal
 
 from .adapters import Adapter
 from .errors import NoteflowError
+from .iopub import DEFAULT_OUTPUT_LIMIT, OutputCollector
+from .tempdirs import make_temp_dir, record_process
 
 ExecStatus = Literal["ok", "error", "timeout", "dead", "cancelled"]
 POLL_SECONDS = 0.2
 START_TIMEOUT = 60.0
+# jupyter-client logs a start failure with a traceback; noteflow reports it itself.
+_JUPYTER_LOG = logging.getLogger("noteflow.jupyter_client")
+_JUPYTER_LOG.addHandler(logging.NullHandler())
+_JUPYTER_LOG.propagate = False
 
 
 class KernelStartError(NoteflowError):
-    """A kernel could not be started or did not become ready."""
+    """A kernel could not be started or did not become ready; `reason` says why."""
 
     exit_code = 1
+
+    def __init__(self, spec_name: str, reason: str) -> None:
+        super().__init__(f"kernel {spec_name} could not start: {reason}")
+        self.spec_name = spec_name
+        self.reason = reason
 
 
 @dataclass
@@ -77,23 +92,52 @@ class KernelSession:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        from jupyter_client.manager import KernelManager
-
-        self._tmp = tempfile.mkdtemp(prefix="noteflow-kernel-")
-        km = KernelManager(kernel_name=self.spec_name)
-        km.connection_file = os.path.join(self._tmp, "connection.json")
-        if self.adapter.transport == "ipc":
-            km.transport = "ipc"
-            km.ip = os.path.join(self._tmp, "ipc")
-        km.shutdown_wait_time = 3.0
-        self._km = km
+        """Start the kernel and wait until it answers; `KernelStartError` says why not."""
+        self._tmp = str(make_temp_dir("kernel"))
         try:
+            self._km = self._manager()
             self._log = open(os.path.join(self._tmp, "kernel.log"), "wb")  # noqa: SIM115
-            km.start_kernel(cwd=str(self.cwd), env=self._environment(), stderr=self._log)
+            self._launch()
             self._connect()
         except BaseException:
             self.shutdown()
             raise
+
+    def _manager(self) -> Any:
+        from jupyter_client.kernelspec import NoSuchKernel
+        from jupyter_client.manager import KernelManager
+
+        km = KernelManager(kernel_name=self.spec_name, log=_JUPYTER_LOG)
+        try:
+            km.kernel_spec  # noqa: B018 (loads the kernelspec, or raises)
+        except NoSuchKernel:
+            raise self._start_error("no such kernelspec is installed") from None
+        km.connection_file = os.path.join(self._tmp or "", "connection.json")
+        if self.adapter.transport == "ipc":
+            km.transport = "ipc"
+            km.ip = os.path.join(self._tmp or "", "ipc")
+        km.shutdown_wait_time = 3.0
+        return km
+
+    def _launch(self) -> None:
+        env = self._environment()
+        missing = _missing_program(self._km.kernel_spec, env)
+        if missing:
+            raise self._start_error(missing)
+        try:
+            self._km.start_kernel(cwd=str(self.cwd), env=env, stderr=self._log)
+        except OSError as err:
+            raise self._start_error(f"{err.filename or 'the kernel'}: {err.strerror}") from None
+        self._record_process()
+
+    def _record_process(self) -> None:
+        """Name the kernel process in the temp folder, so a sweep ends it if we are killed."""
+        process = getattr(self._km.provisioner, "process", None)
+        if process is not None and self._tmp:
+            record_process(Path(self._tmp), process.pid)
+
+    def _start_error(self, reason: str) -> KernelStartError:
+        return KernelStartError(self.spec_name, reason)
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -107,8 +151,10 @@ class KernelSession:
         self._kc.start_channels()
         try:
             self._kc.wait_for_ready(timeout=START_TIMEOUT)
-        except RuntimeError as err:
-            raise KernelStartError(f"kernel '{self.spec_name}' did not start: {err}") from None
+        except RuntimeError:
+            if self.is_alive():
+                raise self._start_error(f"no answer within {START_TIMEOUT:g} s") from None
+            raise self._start_error(self.exit_description() + self.log_tail()) from None
         self.language_version = self._language_version()
         self._run_setup()
 
@@ -135,9 +181,7 @@ class KernelSession:
             return
         result = self.execute(setup, timeout=60, silent=True)
         if result.status != "ok":
-            raise KernelStartError(
-                f"noteflow's set-up code failed in kernel '{self.spec_name}': {result.error}"
-            )
+            raise self._start_error(f"noteflow's set-up code failed: {result.error}")
 
     def log_tail(self, lines: int = 5) -> str:
         """The last lines the kernel wrote to stderr, to say why it died."""
@@ -149,6 +193,16 @@ class KernelSession:
             return ""
         tail = [line for line in text.splitlines() if line.strip()][-lines:]
         return ("; kernel said: " + " | ".join(tail)) if tail else ""
+
+    def exit_description(self) -> str:
+        """How the kernel process ended (`exited with code 3`, `killed by signal 9 SIGKILL`)."""
+        process = getattr(getattr(self._km, "provisioner", None), "process", None)
+        code = process.poll() if process is not None else None
+        if code is None:
+            return "exited"
+        if code < 0:
+            return f"killed by signal {-code} {_signal_name(-code)}".rstrip()
+        return f"exited with code {code}"
 
     def _settled_alive(self) -> bool:
         """Alive a moment later too (a kernel that just exited may still look alive)."""
@@ -163,6 +217,7 @@ class KernelSession:
         if self._kc is not None:
             self._kc.stop_channels()
         self._km.restart_kernel(now=True)
+        self._record_process()
         self._connect()
 
     def interrupt(self) -> None:
@@ -199,8 +254,13 @@ class KernelSession:
         silent: bool = False,
         user_expressions: Mapping[str, str] | None = None,
         cancel: Callable[[], bool] | None = None,
+        output_limit: int | None = None,
     ) -> Execution:
-        """Run `code`; return its outputs and status. Never raises for the code's own errors."""
+        """Run `code`; return its outputs and status. Never raises for the code's own errors.
+
+        At most `output_limit` bytes of output are kept (`DEFAULT_OUTPUT_LIMIT` if None);
+        the rest is dropped as it arrives and one notice output says how much.
+        """
         started = time.monotonic()
         deadline = started + timeout if timeout else float("inf")
         msg_id = self._kc.execute(
@@ -211,7 +271,8 @@ class KernelSession:
             allow_stdin=False,
             stop_on_error=False,
         )
-        collector = _OutputCollector()
+        limit = DEFAULT_OUTPUT_LIMIT if output_limit is None else max(output_limit, 0)
+        collector = OutputCollector(limit)
         status = self._read_until_idle(msg_id, collector, deadline, cancel)
         reply = self._reply(msg_id, deadline) if status == "ok" else None
         if status == "ok" and reply is None:
@@ -224,7 +285,7 @@ class KernelSession:
     def _read_until_idle(
         self,
         msg_id: str,
-        collector: _OutputCollector,
+        collector: OutputCollector,
         deadline: float,
         cancel: Callable[[], bool] | None,
     ) -> ExecStatus:
@@ -245,7 +306,7 @@ class KernelSession:
                 return "ok"
 
     def _stop_running(
-        self, msg_id: str, collector: _OutputCollector, status: ExecStatus
+        self, msg_id: str, collector: OutputCollector, status: ExecStatus
     ) -> ExecStatus:
         """Interrupt; if the kernel does not come back to idle soon, restart it."""
         self.interrupt()
@@ -263,7 +324,7 @@ class KernelSession:
         self.restart()
         return status
 
-    def _read_late_output(self, msg_id: str, collector: _OutputCollector) -> None:
+    def _read_late_output(self, msg_id: str, collector: OutputCollector) -> None:
         """Some kernels (Deno) publish output just after idle; keep listening briefly."""
         grace = self.adapter.late_output_grace
         until = time.monotonic() + grace
@@ -293,12 +354,12 @@ class KernelSession:
         self,
         status: ExecStatus,
         reply: dict[str, Any] | None,
-        collector: _OutputCollector,
+        collector: OutputCollector,
         started: float,
         timeout: float | None,
     ) -> Execution:
         seconds = time.monotonic() - started
-        outputs = collector.outputs
+        outputs = collector.finish()
         if status == "timeout":
             return Execution(
                 "timeout", outputs, seconds, f"timed out after {timeout:g} s (kernel interrupted)"
@@ -308,7 +369,8 @@ class KernelSession:
                 "dead",
                 outputs,
                 seconds,
-                "the kernel died while running this block" + self.log_tail(),
+                f"the kernel died ({self.exit_description()}) while running this block"
+                + self.log_tail(),
             )
         if status == "cancelled":
             return Execution("cancelled", outputs, seconds, "cancelled")
@@ -321,74 +383,27 @@ class KernelSession:
         return Execution("ok", outputs, seconds, "", expressions)
 
 
-class _OutputCollector:
-    """Turns iopub messages of one execution into nbformat v4 outputs, in order."""
+def _missing_program(spec: Any, env: Mapping[str, str]) -> str:
+    """`/missing/python not found` when the kernelspec's program cannot run, else ''."""
+    argv = list(getattr(spec, "argv", None) or [])
+    if not argv:
+        return "its kernelspec has an empty argv"
+    program = os.path.expanduser(argv[0].replace("{resource_dir}", spec.resource_dir or ""))
+    major, minor = sys.version_info[:2]
+    if program in {"python", f"python{major}", f"python{major}.{minor}"}:
+        return ""  # jupyter-client runs these as this very interpreter
+    if os.sep not in program:
+        found = shutil.which(program, path=env.get("PATH", os.defpath))
+        return "" if found else f"{program} not found on PATH"
+    if not os.path.isabs(program):
+        return ""  # relative to the kernel's working directory: let the launch say
+    if not os.path.isfile(program):
+        return f"{program} not found"
+    return "" if os.access(program, os.X_OK) else f"{program} is not executable"
 
-    def __init__(self) -> None:
-        self.outputs: list[dict[str, Any]] = []
-        self.error: dict[str, Any] = {}
-        self._clear_on_next = False
-        self._displays: dict[str, list[int]] = {}
 
-    def add(self, msg: Mapping[str, Any]) -> bool:
-        """Record one message; True when the kernel reports idle."""
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "status":
-            return bool(content.get("execution_state") == "idle")
-        if kind == "clear_output":
-            self._clear(bool(content.get("wait")))
-        elif kind == "update_display_data":
-            self._update_display(content)
-        elif kind in ("stream", "display_data", "execute_result", "error"):
-            self._append(kind, content)
-        return False
-
-    def _clear(self, wait: bool) -> None:
-        if wait:
-            self._clear_on_next = True
-        else:
-            self.outputs.clear()
-            self._displays.clear()
-
-    def _append(self, kind: str, content: Mapping[str, Any]) -> None:
-        if self._clear_on_next:
-            self._clear(False)
-            self._clear_on_next = False
-        if kind == "stream":
-            self._append_stream(content["name"], content.get("text", ""))
-            return
-        if kind == "error":
-            self.error = dict(content)
-            self.outputs.append(
-                {
-                    "output_type": "error",
-                    "ename": content.get("ename", ""),
-                    "evalue": content.get("evalue", ""),
-                    "traceback": list(content.get("traceback", [])),
-                }
-            )
-            return
-        output: dict[str, Any] = {
-            "output_type": kind,
-            "data": dict(content.get("data", {})),
-            "metadata": dict(content.get("metadata", {})),
-        }
-        if kind == "execute_result":
-            output["execution_count"] = None
-        display_id = (content.get("transient") or {}).get("display_id")
-        if display_id:
-            self._displays.setdefault(display_id, []).append(len(self.outputs))
-        self.outputs.append(output)
-
-    def _append_stream(self, name: str, text: str) -> None:
-        last = self.outputs[-1] if self.outputs else None
-        if last and last["output_type"] == "stream" and last["name"] == name:
-            last["text"] += text
-        else:
-            self.outputs.append({"output_type": "stream", "name": name, "text": text})
-
-    def _update_display(self, content: Mapping[str, Any]) -> None:
-        display_id = (content.get("transient") or {}).get("display_id")
-        for index in self._displays.get(display_id or "", []):
-            self.outputs[index]["data"] = dict(content.get("data", {}))
-            self.outputs[index]["metadata"] = dict(content.get("metadata", {}))
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return ""

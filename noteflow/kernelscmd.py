@@ -6,13 +6,13 @@ found is started once, all at the same time, and shut down again.
 
 from __future__ import annotations
 
-import tempfile
+import shutil
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from .adapters import Adapter, find_kernelspec, load_adapters
-from .kernel import KernelSession
+from .kernel import KernelSession, KernelStartError
+from .tempdirs import make_temp_dir
 
 
 @dataclass
@@ -44,15 +44,18 @@ def _row(adapter: Adapter) -> KernelRow:
 
 def _ask_version(row: KernelRow) -> None:
     adapter = load_adapters()[row.language]
-    with tempfile.TemporaryDirectory() as folder:
-        session = KernelSession(row.kernelspec, adapter, Path(folder))
-        try:
-            session.start()
-            row.version = session.language_version or "?"
-        except Exception as err:  # report any start failure in the table, keep going
-            row.status = f"does not start: {err}"
-        finally:
-            session.shutdown()
+    folder = make_temp_dir("survey")
+    session = KernelSession(row.kernelspec, adapter, folder)
+    try:
+        session.start()
+        row.version = session.language_version or "?"
+    except KernelStartError as err:
+        row.status = f"does not start: {err.reason}"
+    except Exception as err:  # report any other start failure in the table, keep going
+        row.status = f"does not start: {err}"
+    finally:
+        session.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def format_rows(rows: list[KernelRow]) -> str:
