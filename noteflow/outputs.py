@@ -6,11 +6,12 @@ that type, in the manner of markdown-it-py's renderer rules: a plugin adds a MIM
 adding one entry. `ansi_to_html` turns terminal text (stdout, tracebacks) into escaped HTML
 with `<span class="ansi-...">` for SGR colours and styles; every other escape is dropped.
 
-What reaches the page raw: only `text/html` data, which a block displays on purpose (as
-Jupyter does, including the `_repr_html_` of a block's last value). Everything else is
-escaped or sandboxed: text and tracebacks are escaped, `text/markdown` goes through a
-Markdown renderer with raw HTML off (the caller's `RenderContext.markdown`), SVG becomes an
-`<img>` data URI (so its scripts never run). Output that cannot be shown (bad base64, an
+What reaches the page raw: `text/html` data, which a block displays on purpose (as
+Jupyter does, including the `_repr_html_` of a block's last value), and Markdown that is
+the author's own (`output: asis`, an included file; `RenderContext.document_markdown`).
+Everything else is escaped or sandboxed: text and tracebacks are escaped, `text/markdown`
+goes through a Markdown renderer with raw HTML off (`RenderContext.markdown`), SVG becomes
+an `<img>` data URI (so its scripts never run). Output that cannot be shown (bad base64, an
 image blob missing from the cache) becomes a visible notice and a logged warning, never an
 empty image or an exception; so does text the kernel layer dropped past `output-limit`.
 """
@@ -64,9 +65,13 @@ class RenderContext:
     """Caption: the first image output becomes a `<figure>` with this `<figcaption>`."""
     fig_alt: str | None = None
     """Alternative text for image outputs."""
-    asis_markdown: Callable[[str], str] | None = None
-    """`output: asis`: renders stdout as the document's own Markdown (raw HTML kept, as in
-    the prose around it); None shows stdout escaped."""
+    document_markdown: Callable[[str], str] | None = None
+    """Renders Markdown that belongs to the document, raw HTML kept as in its prose: the
+    stdout of an `output: asis` block, and `text/markdown` whose output metadata holds
+    `{"noteflow": {"document_markdown": true}}` (the `include` component's). None renders
+    those like any other output Markdown."""
+    asis: bool = False
+    """`output: asis`: stdout text is rendered as Markdown instead of shown escaped."""
     block_id: str = ""
     """The block whose outputs these are, named in warnings."""
 
@@ -179,6 +184,14 @@ def render_markdown(value: Any, metadata: Mapping[str, Any], ctx: RenderContext)
     return f'<div class="nf-output nf-markdown">{ctx.markdown(_text(value))}</div>'
 
 
+def _render_document_markdown(output: Mapping[str, Any], ctx: RenderContext) -> str | None:
+    """Markdown an output marks as part of the document, or None if it is not marked."""
+    if ctx.document_markdown is None or not _noteflow_metadata(output).get("document_markdown"):
+        return None
+    text = _text(_data(output).get("text/markdown", ""))
+    return f'<div class="nf-output nf-markdown">{ctx.document_markdown(text)}</div>'
+
+
 def _strip_math_delimiters(latex: str) -> str:
     latex = latex.strip()
     for delimiter in ("$$", "$"):
@@ -236,22 +249,27 @@ def _data(output: Mapping[str, Any]) -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
+def _noteflow_metadata(output: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What noteflow itself says about an output: its metadata's `noteflow` mapping."""
+    metadata = output.get("metadata")
+    noteflow = metadata.get("noteflow") if isinstance(metadata, Mapping) else None
+    return noteflow if isinstance(noteflow, Mapping) else {}
+
+
 def truncated_bytes(output: Mapping[str, Any]) -> int | None:
     """The bytes the kernel layer dropped, if `output` is its `output-limit` marker.
 
     The marker is a display output whose metadata holds `{"noteflow": {"truncated": N}}`
     (and, optionally, `"limit"`: the limit in bytes, or as the user wrote it).
     """
-    metadata = output.get("metadata")
-    noteflow = metadata.get("noteflow") if isinstance(metadata, Mapping) else None
-    dropped = noteflow.get("truncated") if isinstance(noteflow, Mapping) else None
+    dropped = _noteflow_metadata(output).get("truncated")
     if isinstance(dropped, bool) or not isinstance(dropped, int):
         return None
     return dropped
 
 
 def _truncation_notice(output: Mapping[str, Any], dropped: int) -> str:
-    limit = output["metadata"]["noteflow"].get("limit")
+    limit = _noteflow_metadata(output).get("limit")
     if isinstance(limit, int) and not isinstance(limit, bool):
         limit = format_size(limit)
     setting = f"output-limit is {limit}" if limit else "see the output-limit option"
@@ -274,6 +292,10 @@ def _render_display(output: Mapping[str, Any], ctx: RenderContext) -> str:
         return _truncation_notice(output, dropped)
     data = _data(output)
     mime = choose_mime(data)
+    if mime == "text/markdown":
+        document_markdown = _render_document_markdown(output, ctx)
+        if document_markdown is not None:
+            return document_markdown
     if mime is None:
         return _not_shown(", ".join(sorted(map(str, data)))) if data else ""
     value = _resolve_blob(data[mime], ctx)
@@ -287,8 +309,8 @@ def _render_display(output: Mapping[str, Any], ctx: RenderContext) -> str:
 def _render_stream(output: Mapping[str, Any], ctx: RenderContext) -> str:
     name = "stderr" if output.get("name") == "stderr" else "stdout"
     text = _text(output.get("text", ""))
-    if ctx.asis_markdown is not None and name == "stdout":
-        return ctx.asis_markdown(strip_ansi(text))
+    if ctx.asis and name == "stdout":
+        return (ctx.document_markdown or ctx.markdown)(strip_ansi(text))
     return f'<pre class="nf-output nf-stream nf-{name}">{ansi_to_html(text)}</pre>'
 
 

@@ -5,9 +5,9 @@ parse), code through Pygments, outputs through `outputs.py` by MIME preference, 
 through a theme. Block display options (`echo`, `output`, `include`, `fig-cap`,
 `classes`, `code-fold`) apply here and nowhere else, which is why they are not in the key.
 
-Prose and `output: asis` text are the author's Markdown and may hold raw HTML; Markdown
-that a block displays is data, rendered with raw HTML escaped (`outputs.py` says what
-else is escaped).
+Prose, `output: asis` text and included files are the author's Markdown and may hold raw
+HTML; Markdown that a block displays is data, rendered with raw HTML escaped (`outputs.py`
+says what else is escaped).
 """
 
 from __future__ import annotations
@@ -171,7 +171,8 @@ class Hooks:
             blob=self.store.blob,
             fig_cap=block.option("fig-cap"),
             fig_alt=block.option("fig-alt"),
-            asis_markdown=_document_markdown if asis else None,
+            document_markdown=_document_markdown,
+            asis=asis,
             block_id=block.id,
         )
         inner = render_outputs(result.outputs, ctx)
@@ -188,7 +189,8 @@ def _inline_text(result: BlockResult) -> str:
 
 
 def _document_markdown(text: str) -> str:
-    """`output: asis` text, rendered as if written in the document (raw HTML kept)."""
+    """Markdown that belongs to the document (`output: asis`, an included file): rendered
+    as if written in it, raw HTML kept."""
     return markdown_parser().render(text)
 
 

@@ -370,7 +370,7 @@ def test_fig_alt_sets_alt_text_escaped() -> None:
 
 
 def test_asis_renders_stdout_as_markdown() -> None:
-    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, asis_markdown=fake_markdown)
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, asis=True)
     html = render_outputs([stream("# Title\n"), stream("| a |\n"), stream("err", "stderr")], ctx)
     assert "<md># Title\n| a |\n</md>" in html
     assert '<pre class="nf-output nf-stream nf-stdout">' not in html
@@ -380,6 +380,29 @@ def test_asis_renders_stdout_as_markdown() -> None:
 def test_without_asis_markdown_in_stdout_is_escaped() -> None:
     html = render_outputs([stream("<b>x</b>")], CTX)
     assert "<md>" not in html and "&lt;b&gt;" in html
+
+
+def raw_markdown(text: str) -> str:
+    return f"<doc>{text}</doc>"
+
+
+def test_document_markdown_renders_asis_stdout() -> None:
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, document_markdown=raw_markdown)
+    asis = RenderContext(
+        fake_markdown, fake_math, BLOBS.get, document_markdown=raw_markdown, asis=True
+    )
+    assert render_outputs([stream("<b>x</b>")], asis) == "<doc><b>x</b></doc>"
+    assert "&lt;b&gt;" in render_outputs([stream("<b>x</b>")], ctx)
+
+
+def test_document_markdown_only_for_marked_markdown_outputs() -> None:
+    ctx = RenderContext(fake_markdown, fake_math, BLOBS.get, document_markdown=raw_markdown)
+    marked = display({"text/markdown": "<i>x</i>"}, {"noteflow": {"document_markdown": True}})
+    plain = display({"text/markdown": "<i>x</i>"})
+    assert (
+        render_output(marked, ctx) == '<div class="nf-output nf-markdown"><doc><i>x</i></doc></div>'
+    )
+    assert render_output(plain, ctx) == '<div class="nf-output nf-markdown"><md><i>x</i></md></div>'
 
 
 # ------------------------------------------------ outputs that cannot be shown
@@ -565,6 +588,14 @@ def test_page_markdown_output_escapes_raw_html(tmp_path: Path) -> None:
     assert '<a href="https://a.b">site</a>' in page
     assert '<td style="text-align:left">&lt;img src=x onerror=alert(2)&gt;</td>' in page
     assert ("table", {}) in block_elements(page)
+
+
+def test_page_keeps_raw_html_of_the_authors_own_markdown(tmp_path: Path) -> None:
+    included = display(
+        {"text/markdown": "<kbd>Ctrl</kbd> **b**"}, {"noteflow": {"document_markdown": True}}
+    )
+    page = render_block_page(tmp_path, [included])
+    assert "<kbd>Ctrl</kbd> <strong>b</strong>" in page
 
 
 def test_page_markdown_output_javascript_links_are_not_live(tmp_path: Path) -> None:
