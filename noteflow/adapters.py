@@ -103,6 +103,8 @@ TEMPLATE_KEYS = (
     "inline",
     "list",
     "list_separator",
+    "track",
+    "reads",
 )
 
 

@@ -72,3 +72,8 @@ class StrictError(NoteflowError):
     """`--strict` stopped at the first failing block."""
 
     exit_code = 1
+
+
+class WriteError(NoteflowError):
+    """A file noteflow writes (page, cache entry, blob) could not be written: disk full,
+    no permission. Nothing partial is left behind."""

@@ -11,6 +11,8 @@ stored. Failures propagate to dependents as `not-run`; independent blocks still 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -25,12 +27,14 @@ from .model import (
     BlockId,
     BlockResult,
     Entry,
+    FileRead,
     Input,
     Node,
     Plan,
     PlannedBlock,
     RunSummary,
 )
+from .reads import OsReadWatcher, changed_read, record_reads
 from .restore import (
     DEFAULT_TIMEOUT,
     RestoreError,
@@ -93,6 +97,11 @@ class Executor(Restorer):
         self._kernels_lock = threading.Lock()
         self._abort = threading.Event()
         self._starting: list[threading.Thread] = []
+        self.root = cwd.resolve()
+        """The project root: reads under it are recorded (not those in the store)."""
+        self._os_reads: OsReadWatcher | None = None
+        self._os_reads_tried = False
+        self._os_reads_lock = threading.Lock()
 
     def __enter__(self) -> Executor:
         return self
@@ -112,6 +121,11 @@ class Executor(Restorer):
             thread.start()
         for thread in closers:
             thread.join()
+        with self._os_reads_lock:
+            if self._os_reads is not None:
+                self._os_reads.stop()
+                self._os_reads = None
+            self._os_reads_tried = False
 
     def _start_needed(self, plan: Plan) -> None:
         """Start, in the background, every kernel some stale block of the plan will need."""
@@ -125,6 +139,18 @@ class Executor(Restorer):
                 thread = threading.Thread(target=self._start_quietly, args=(node,), daemon=True)
                 thread.start()
                 self._starting.append(thread)
+
+    def _restart_undone_effects(self, plan: Plan) -> None:
+        """A warm kernel that ran a block changing shared state (a module, `sys`, the
+        environment) cannot undo it: when that block is gone, edited or about to run again,
+        start the kernel afresh, so what runs sees what a fresh render would."""
+        kept = {b.key for b in plan.blocks if not b.stale}
+        for name, kernel in list(self.kernels.items()):
+            if kernel.effectful - kept:
+                with self._lock(name):
+                    kernel.backend.restart()
+                    kernel.forget_all()
+                    self._track_reads(kernel)
 
     def _start_quietly(self, node: Node) -> None:
         # A failure here is reported when a block first asks for this kernel.
@@ -151,6 +177,7 @@ class Executor(Restorer):
             cancel=(lambda: stop() or cancel()) if cancel else stop,
         )
         emit = on_event or (lambda kind, block, result: None)
+        self._restart_undone_effects(plan)
         self._start_needed(plan)
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="noteflow") as pool:
             try:
@@ -221,15 +248,32 @@ class Executor(Restorer):
             emit("done", planned, result)
             return result
         if not planned.stale and planned.entry is not None:
-            result = _cached(planned, planned.entry)
-            emit("cached", planned, result)
-            return result
+            reason = self._invalid_now(planned, run)
+            if not reason:
+                result = _cached(planned, planned.entry)
+                emit("cached", planned, result)
+                return result
+            planned = dataclasses.replace(
+                planned, stale=True, reason=reason, entry=None, reruns_same_key=True
+            )
+            run.planned[planned.id] = planned
         failure = _failed_upstream(planned.node, run.results)
         if failure:
             result = _not_run(planned, failure)
             emit("done", planned, result)
             return result
         return None
+
+    def _invalid_now(self, planned: PlannedBlock, run: RunState) -> str:
+        """Why a planned hit must run after all: an upstream re-ran under the same key (its
+        file reads changed) or a file it read was changed by a block that ran before it."""
+        for up in planned.node.upstream():
+            done = run.results.get(up)
+            upstream = run.planned.get(up)
+            if done and upstream and done.status == "executed" and upstream.reruns_same_key:
+                return f"upstream {up} re-ran ({upstream.reason})"
+        assert planned.entry is not None
+        return changed_read(planned.entry.reads, self.root)
 
     # -- running one block -----------------------------------------------------------------
 
@@ -246,7 +290,13 @@ class Executor(Restorer):
                 self._prepare(kernel, planned.node, run, set(), foreign)
             except RestoreError as err:
                 return self._failure(kernel, planned, Execution("error", [], 0.0, str(err)))
-            execution = self._run_code(kernel, planned, run)
+            watcher = self._os_watcher()
+            if watcher is not None:
+                watcher.begin(planned.id)
+            try:
+                execution = self._run_code(kernel, planned, run)
+            finally:
+                observed = watcher.end(planned.id) if watcher is not None else []
             if execution.status == "cancelled":
                 forget(kernel, planned.node)
                 return _not_run(planned, "not run: cancelled")
@@ -254,7 +304,8 @@ class Executor(Restorer):
                 self._recover(kernel)
             expected = bool(planned.node.block.option("error"))
             if execution.status == "ok" or (execution.status == "error" and expected):
-                return self._success(kernel, planned, run, execution)
+                reads = self._reads(kernel, execution, observed)
+                return self._success(kernel, planned, run, execution, reads)
             return self._failure(kernel, planned, execution)
 
     def _execute_component(self, planned: PlannedBlock, run: RunState) -> BlockResult:
@@ -297,18 +348,18 @@ class Executor(Restorer):
         if item.param:
             return decode_value(value_to_interchange(run.plan.graph.params.get(item.name)))
         producer = run.planned[BlockId(str(item.producer))]
-        return decode_value(self._interchange_file(producer, item.name, node, run).read_bytes())
+        return decode_value(self._interchange_value(producer, item.name, node, run))
 
     def _run_code(self, kernel: LiveKernel, planned: PlannedBlock, run: RunState) -> Execution:
         node, adapter = planned.node, kernel.adapter
         timeout = timeout_of(planned)
         if node.block.kind == "inline":
             return self._inline(kernel, node, timeout, run)
-        expressions = None
+        expressions: dict[str, str] = {}
         if adapter.save_in_request and (node.defines or node.snapshot):
-            expressions = {
-                "save": save_code(kernel, node, self.store, run.interchange.get(node.id, ()))
-            }
+            expressions["save"] = save_code(kernel, node, run.interchange.get(node.id, ()))
+        if adapter.save_in_request and "reads" in adapter.templates:
+            expressions["reads"] = adapter.template("reads")
         return kernel.backend.execute(
             node.block.code, timeout=timeout, user_expressions=expressions, cancel=run.cancel
         )
@@ -316,8 +367,11 @@ class Executor(Restorer):
     def _inline(self, kernel: LiveKernel, node: Node, timeout: float, run: RunState) -> Execution:
         code = kernel.adapter.template("inline", code=node.block.code)
         if kernel.adapter.save_in_request:
+            expressions = {"value": code}
+            if "reads" in kernel.adapter.templates:
+                expressions["reads"] = kernel.adapter.template("reads")
             execution = kernel.backend.execute(
-                "", timeout=timeout, user_expressions={"value": code}, cancel=run.cancel
+                "", timeout=timeout, user_expressions=expressions, cancel=run.cancel
             )
             return _inline_from_expression(execution)
         execution = kernel.backend.execute(code, timeout=timeout, cancel=run.cancel)
@@ -335,16 +389,57 @@ class Executor(Restorer):
         if not node.defines and not node.snapshot:
             return {}
         wanted = run.interchange.get(node.id, set())
-        if not (kernel.adapter.save_in_request and execution.expression("save") is not None):
-            code = save_code(kernel, node, self.store, wanted)
-            if kernel.adapter.save_in_request:
-                execution = kernel.backend.execute("", user_expressions={"save": code})
-            else:
-                kernel.backend.execute(code, silent=True, timeout=DEFAULT_TIMEOUT)
-        return parse_saved(kernel, node, execution, self.store, wanted)
+        if kernel.adapter.save_in_request and execution.expression("save") is not None:
+            return parse_saved(kernel, node, execution, self.store, wanted)
+        return self._save_values(kernel, node, wanted)
+
+    def _save_values(self, kernel: LiveKernel, node: Node, interchange: set[str]) -> dict[str, Any]:
+        """Save what `node` defines from the kernel now (a separate request)."""
+        code = save_code(kernel, node, interchange)
+        if kernel.adapter.save_in_request:
+            execution = kernel.backend.execute("", user_expressions={"save": code})
+        else:
+            execution = kernel.backend.execute(code, silent=True, timeout=DEFAULT_TIMEOUT)
+        return parse_saved(kernel, node, execution, self.store, interchange)
+
+    def _reads(
+        self, kernel: LiveKernel, execution: Execution, observed: list[tuple[str, str]]
+    ) -> tuple[FileRead, ...]:
+        """What the block read under the project root: its kernel's hooks plus the OS's."""
+        adapter = kernel.adapter
+        reported: Any = None
+        if adapter.save_in_request:
+            reported = execution.expression("reads")
+        elif "reads" in adapter.templates:
+            target = kernel.exchange / "reads.json"
+            code = adapter.template("reads", target=adapter.string(str(target)))
+            kernel.backend.execute(code, silent=True, timeout=DEFAULT_TIMEOUT)
+            with contextlib.suppress(OSError):
+                reported = target.read_text(encoding="utf-8")
+                target.unlink()
+        try:
+            items = json.loads(reported) if isinstance(reported, str) else []
+        except ValueError:
+            items = []
+        pairs = [(str(i[0]), str(i[1])) for i in items if isinstance(i, list) and len(i) == 2]
+        return record_reads([*pairs, *observed], self.root, [self.store.root, kernel.exchange])
+
+    def _os_watcher(self) -> OsReadWatcher | None:
+        """The operating system's view of file opens, started with the first block run."""
+        with self._os_reads_lock:
+            if not self._os_reads_tried:
+                self._os_reads_tried = True
+                watcher = OsReadWatcher(self.root, self.store.root / "tmp")
+                self._os_reads = watcher if watcher.start() else None
+            return self._os_reads
 
     def _success(
-        self, kernel: LiveKernel, planned: PlannedBlock, run: RunState, execution: Execution
+        self,
+        kernel: LiveKernel,
+        planned: PlannedBlock,
+        run: RunState,
+        execution: Execution,
+        reads: tuple[FileRead, ...] = (),
     ) -> BlockResult:
         node = planned.node
         exports = self._exports(kernel, node, execution, run)
@@ -353,6 +448,8 @@ class Executor(Restorer):
         for name in node.defines:
             kernel.live[name] = planned.key
         kernel.applied.add(planned.key)
+        if node.effects:
+            kernel.effectful.add(planned.key)
         version = kernel.backend.language_version
         entry = Entry(
             planned.key,
@@ -364,6 +461,7 @@ class Executor(Restorer):
             version,
             time.time(),
             execution.error,
+            reads,
         )
         self.store.put(entry)
         run.entries[planned.key] = entry
@@ -439,7 +537,17 @@ class Executor(Restorer):
             with self._kernels_lock:
                 self.kernels[node.kernel] = kernel
             kernel.backend.start()
+            self._track_reads(kernel)
             return kernel
+
+    def _track_reads(self, kernel: LiveKernel) -> None:
+        """Turn on the kernel's own record of the files its blocks read."""
+        adapter = kernel.adapter
+        if "track" not in adapter.templates:
+            return
+        skip = adapter.strings([str(self.store.root), str(kernel.exchange)])
+        code = adapter.template("track", root=adapter.string(str(self.root)), skip=skip)
+        kernel.backend.execute(code, silent=True, timeout=DEFAULT_TIMEOUT)
 
     def versions(self, plan: Plan) -> dict[str, str]:
         """language -> version, from kernels started here or the cache entries of the plan."""

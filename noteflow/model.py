@@ -161,6 +161,9 @@ class PlannedBlock:
     """Why it runs (`new`, `code changed`, `upstream x changed`, ...); '' when cached."""
     entry: Entry | None
     """The cache entry served when not stale."""
+    reruns_same_key: bool = False
+    """Stale although its key is unchanged (a file it read changed, `cache: false`): its run
+    may give other values under the same key, so blocks that read it must run too."""
 
     @property
     def id(self) -> BlockId:
@@ -181,6 +184,20 @@ class Plan:
 
 
 @dataclass(frozen=True, slots=True)
+class FileRead:
+    """A file a block was seen to read, or a directory it listed, as it was after the run."""
+
+    path: str
+    """POSIX path relative to the project root."""
+    kind: Literal["file", "dir"]
+    size: int
+    """Bytes of a file; number of names in a directory."""
+    mtime_ns: int
+    digest: str
+    """sha256 of a file's content or of a directory's sorted names; `missing` if absent."""
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """What the store keeps for one key: a block's outcome."""
 
@@ -197,6 +214,8 @@ class Entry:
     created: float = 0.0
     error: str = ""
     """One line naming the failure (ename: evalue, timeout, kernel death)."""
+    reads: tuple[FileRead, ...] = ()
+    """Files and directories under the project root the block was seen to read."""
 
 
 @dataclass(frozen=True, slots=True)

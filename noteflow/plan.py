@@ -9,8 +9,10 @@ components with those the document's previous render recorded.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,10 @@ from .components import registry
 from .errors import DocumentError
 from .model import BlockId, CacheKey, Entry, Graph, Node, Plan, PlannedBlock
 from .options import DISPLAY_ONLY_OPTIONS
+from .reads import changed_read, file_digest
 from .store import Store
+
+log = logging.getLogger("noteflow")
 
 KEY_FORMAT = 1
 # Options that shape the graph rather than the run; their effect is already in the inputs.
@@ -37,15 +42,17 @@ def plan_render(
     """Key every node in execution order and decide which must run, and why."""
     environment = _environment(graph)
     forced = _forced(graph, force)
+    root = graph.document.path.parent
     keys: dict[BlockId, CacheKey] = {}
-    planned = []
+    planned: dict[BlockId, PlannedBlock] = {}
     for node in graph.nodes:
         components = key_components(node, graph, keys, environment)
         key = CacheKey(hash_components(components))
         keys[node.id] = key
         old = (previous or {}).get(node.id)
-        planned.append(_decide(node, key, components, store, forced.get(node.id), old))
-    return Plan(graph=graph, blocks=tuple(planned))
+        decided = _decide(node, key, components, store, forced.get(node.id), old, root)
+        planned[node.id] = _after_same_key_reruns(decided, planned)
+    return Plan(graph=graph, blocks=tuple(planned.values()))
 
 
 def _decide(
@@ -55,6 +62,7 @@ def _decide(
     store: Store,
     forced: str | None,
     old: Mapping[str, Any] | None,
+    root: Path,
 ) -> PlannedBlock:
     if node.block.option("eval") is False:
         return PlannedBlock(node, key, components, False, "", None)
@@ -62,8 +70,45 @@ def _decide(
         return PlannedBlock(node, key, components, True, "bad input", None)
     entry = store.get(key)
     reason = forced or _miss_reason(node, key, components, entry, old)
-    stale = bool(reason)
-    return PlannedBlock(node, key, components, stale, reason, None if stale else entry)
+    if reason or entry is None:
+        same_key = reason == "cache: false"
+        return PlannedBlock(node, key, components, True, reason, None, same_key)
+    reason = _damaged(node, entry, store)
+    if reason:
+        return PlannedBlock(node, key, components, True, reason, None)
+    reason = changed_read(entry.reads, root)
+    if reason:
+        return PlannedBlock(node, key, components, True, reason, None, True)
+    return PlannedBlock(node, key, components, False, "", entry)
+
+
+def _damaged(node: Node, entry: Entry, store: Store) -> str:
+    """Why a hit cannot be served: an output's blob is missing or does not match its hash."""
+    for output in entry.outputs:
+        for value in (output.get("data") or {}).values():
+            if isinstance(value, Mapping) and store.blob(str(value.get("blob"))) is None:
+                log.warning(
+                    "block `%s`: a cached output is missing or corrupt; re-running it", node.id
+                )
+                return "cache entry damaged"
+    return ""
+
+
+def _after_same_key_reruns(
+    decided: PlannedBlock, planned: Mapping[BlockId, PlannedBlock]
+) -> PlannedBlock:
+    """A hit whose upstream re-runs under an unchanged key (a file it read changed) runs too:
+    that upstream may now give other values, and this key cannot show it."""
+    if decided.stale or decided.entry is None:
+        return decided
+    for up in decided.node.upstream():
+        upstream = planned.get(up)
+        if upstream is not None and upstream.stale and upstream.reruns_same_key:
+            reason = f"upstream {up} re-runs ({upstream.reason})"
+            return dataclasses.replace(
+                decided, stale=True, reason=reason, entry=None, reruns_same_key=True
+            )
+    return decided
 
 
 def _miss_reason(
@@ -174,25 +219,6 @@ def hash_components(components: Mapping[str, Any]) -> str:
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-_digests: dict[tuple[str, int, int], str] = {}
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of a file's content, remembered while its size and mtime stay the same."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return "missing"
-    marker = (str(path), stat.st_mtime_ns, stat.st_size)
-    if marker not in _digests:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        _digests[marker] = digest.hexdigest()
-    return _digests[marker]
 
 
 def _environment(graph: Graph) -> list[list[str]]:

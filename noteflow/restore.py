@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .store import Store
 from .values import LiveKernel, Loads, interchange_to_text, value_to_interchange
 
 DEFAULT_TIMEOUT = 600.0
+log = logging.getLogger("noteflow")
 
 
 class RestoreError(Exception):
@@ -53,36 +55,41 @@ class Restorer:
     def _lock(self, kernel: str) -> threading.RLock:
         raise NotImplementedError
 
-    def _foreign_inputs(self, node: Node, run: RunState) -> dict[str, Path]:
-        """Interchange files for values made in another language (may run code in their kernel)."""
-        paths = {}
+    def _foreign_inputs(self, node: Node, run: RunState) -> dict[str, bytes]:
+        """Interchange JSON of values made in another language (may run code in their kernel)."""
+        values = {}
         for item in node.inputs:
             producer = run.planned.get(item.producer) if item.producer else None
             if producer is not None and producer.node.block.language != node.block.language:
-                paths[item.name] = self._interchange_file(producer, item.name, node, run)
-        return paths
+                values[item.name] = self._interchange_value(producer, item.name, node, run)
+        return values
 
-    def _interchange_file(
+    def _interchange_value(
         self, producer: PlannedBlock, name: str, consumer: Node, run: RunState
-    ) -> Path:
+    ) -> bytes:
+        """The verified interchange JSON of `name`: stored, converted, else made by a re-run."""
         spec = self._export_spec(producer, name, run)
         language = producer.node.block.language
         where = f"`{name}` from block `{producer.id}` ({language}) to block `{consumer.id}`"
-        if spec.get("json") and self.store.blob_path(spec["json"]).is_file():
-            return self.store.blob_path(spec["json"])
+        if spec.get("json"):
+            data = self.store.blob(spec["json"])
+            if data is not None:
+                return data
         if spec.get("json_error"):
             raise RestoreError(f"cannot pass {where}: {spec['json_error']}")
         if spec.get("absent"):
             raise RestoreError(f"cannot pass {where}: that block does not define it")
-        if spec.get("blob") and self.store.blob_path(spec["blob"]).is_file():
-            return self._convert(producer, name, spec, where, run)
+        if spec.get("blob") and self.store.has_blob(spec["blob"]):
+            converted = self._convert(producer, name, spec, where, run)
+            if converted is not None:
+                return converted
         if "unsaved" in spec:
             raise RestoreError(f"cannot pass {where}: {spec['unsaved']}")
-        raise RestoreError(f"cannot pass {where}: the value is not in the cache")
+        return self._rerun_for_value(producer, name, where, run)
 
     def _convert(
         self, producer: PlannedBlock, name: str, spec: Mapping[str, Any], where: str, run: RunState
-    ) -> Path:
+    ) -> bytes | None:
         """Make the interchange JSON of a cached value in its own language's kernel."""
         kernel = self.kernel_for(producer.node)
         adapter = kernel.adapter
@@ -90,31 +97,62 @@ class Restorer:
             raise RestoreError(
                 f"cannot pass {where}: {adapter.display_name} values cannot be converted"
             )
+        source = self.store.stage_blob(spec["blob"], kernel.exchange)
+        if source is None:
+            return None  # missing or corrupt: the caller re-runs the producer
         target = kernel.exchange / f"{name}.convert.json"
         code = adapter.template(
-            "convert",
-            path=adapter.string(str(self.store.blob_path(spec["blob"]))),
-            target=adapter.string(str(target)),
+            "convert", path=adapter.string(str(source)), target=adapter.string(str(target))
         )
         with self._lock(producer.node.kernel):
             result = kernel.backend.execute(code, silent=True, timeout=DEFAULT_TIMEOUT)
+        source.unlink(missing_ok=True)
         if result.status != "ok" or not target.is_file():
             raise RestoreError(f"cannot pass {where}: {result.error or 'conversion failed'}")
-        digest = self.store.put_blob(target.read_bytes())
+        data = target.read_bytes()
         target.unlink()
-        self._remember_json(producer, name, digest, run)
-        return self.store.blob_path(digest)
+        self._remember_exports(producer, {name: {"json": self.store.put_blob(data)}}, run)
+        return data
+
+    def _rerun_for_value(
+        self, producer: PlannedBlock, name: str, where: str, run: RunState
+    ) -> bytes:
+        """Re-run a producer whose stored value is missing or corrupt, and save it again."""
+        log.warning(
+            "block `%s`: the cached value `%s` is missing or corrupt; re-running the block",
+            producer.id,
+            name,
+        )
+        kernel = self.kernel_for(producer.node)
+        with self._lock(producer.node.kernel):
+            self._replay(kernel, producer, run, set())
+            exports = self._save_values(kernel, producer.node, {name})
+        self._remember_exports(producer, exports, run)
+        spec = exports.get(name) or {}
+        data = self.store.blob(spec["json"]) if spec.get("json") else None
+        if data is None:
+            reason = spec.get("json_error") or spec.get("unsaved") or "it could not be saved"
+            raise RestoreError(f"cannot pass {where}: {reason}")
+        return data
+
+    def _save_values(self, kernel: LiveKernel, node: Node, interchange: set[str]) -> dict[str, Any]:
+        raise NotImplementedError
 
     def _entry_of(self, producer: PlannedBlock, run: RunState) -> Entry | None:
         """The producer's entry: made in this run, served by the plan, else from the store."""
         return run.entries.get(producer.key) or producer.entry or self.store.get(producer.key)
 
-    def _remember_json(self, producer: PlannedBlock, name: str, digest: str, run: RunState) -> None:
+    def _remember_exports(
+        self, producer: PlannedBlock, exports: Mapping[str, Mapping[str, Any]], run: RunState
+    ) -> None:
+        """Merge newly saved specs into the producer's entry (the store copy is repaired too)."""
         entry = self._entry_of(producer, run)
         if entry is None:
             return
-        exports = {**entry.exports, name: {**entry.exports.get(name, {}), "json": digest}}
-        updated = dataclasses.replace(entry, exports=exports)
+        merged = dict(entry.exports)
+        for name, spec in exports.items():
+            merged[name] = {**merged.get(name, {}), **spec}
+        updated = dataclasses.replace(entry, exports=merged)
         self.store.put(updated)
         run.entries[producer.key] = updated
 
@@ -124,7 +162,7 @@ class Restorer:
         node: Node,
         run: RunState,
         replaying: set[BlockId],
-        foreign: Mapping[str, Path] | None = None,
+        foreign: Mapping[str, bytes] | None = None,
     ) -> None:
         """Make the kernel hold exactly what `node` reads; replay where nothing is stored."""
         self._replay_chain(kernel, node, run, replaying)
@@ -163,17 +201,20 @@ class Restorer:
         run: RunState,
         loads: Loads,
         replaying: set[BlockId],
-        foreign: Path | None,
+        foreign: bytes | None,
     ) -> None:
         producer = run.planned[BlockId(str(item.producer))]
         if kernel.live.get(item.name) == producer.key:
             return
         if foreign is not None:
-            loads.interchange(item.name, self._for_kernel(kernel, item.name, foreign), producer.key)
+            path = kernel.exchange / f"input-{item.name}.json"
+            path.write_bytes(foreign)
+            loads.interchange(item.name, self._for_kernel(kernel, item.name, path), producer.key)
             return
         spec = self._export_spec(producer, item.name, run)
-        if "blob" in spec and self.store.blob_path(spec["blob"]).is_file():
-            loads.native(item.name, self.store.blob_path(spec["blob"]), producer.key)
+        staged = self._staged(kernel, producer, item.name, spec)
+        if staged is not None and not _needs_run(producer, item.name):
+            loads.native(item.name, staged, producer.key)
         elif spec.get("absent"):
             loads.delete([item.name])
         elif producer.node.kernel == node.kernel:
@@ -182,6 +223,22 @@ class Restorer:
         else:
             reason = spec.get("unsaved", "it is not in the cache")
             raise RestoreError(f"cannot restore `{item.name}` from block `{producer.id}`: {reason}")
+
+    def _staged(
+        self, kernel: LiveKernel, producer: PlannedBlock, name: str, spec: Mapping[str, Any]
+    ) -> Path | None:
+        """A verified copy of the stored value for the kernel to load, else None (warned)."""
+        digest = spec.get("blob")
+        if not digest:
+            return None
+        staged = self.store.stage_blob(digest, kernel.exchange)
+        if staged is None:
+            log.warning(
+                "block `%s`: the cached value `%s` is missing or corrupt; re-running the block",
+                producer.id,
+                name,
+            )
+        return staged
 
     def _param(self, kernel: LiveKernel, item: Input, run: RunState, loads: Loads) -> None:
         value = run.plan.graph.params.get(item.name)
@@ -256,6 +313,8 @@ class Restorer:
         for name in producer.node.defines:
             kernel.live[name] = producer.key
         kernel.applied.add(producer.key)
+        if producer.node.effects:
+            kernel.effectful.add(producer.key)
 
 
 def interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
@@ -267,6 +326,12 @@ def interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
             if producer and producer.node.block.language != planned.node.block.language:
                 needs.setdefault(producer.id, set()).add(item.name)
     return needs
+
+
+def _needs_run(producer: PlannedBlock, name: str) -> bool:
+    """True when a stored copy cannot stand in for `name`: the block changes shared state
+    (a module, `sys`, the environment) that only running it recreates in this kernel."""
+    return name.split(".")[0] in {e.split(".")[0] for e in producer.node.effects}
 
 
 def _producer_index(item: Input, run: RunState) -> int:

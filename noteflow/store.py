@@ -8,8 +8,11 @@ Layout of a store directory (default `.noteflow/` beside the document):
                                    last render (explains misses; `gc` keeps what they name)
 
 Every write is a temp file in the same folder followed by an atomic rename, so a reader
-never sees half a file and two renders at once do not corrupt each other. A corrupt or
-truncated entry is a miss with a warning, never a crash.
+never sees half a file and two renders at once do not corrupt each other; files get the
+modes the umask allows. Every blob is verified against its hash when read. A corrupt,
+truncated or wrong-shaped entry is a miss with a warning, never a crash. Kernels never
+write here: they write values into a staging folder and `adopt_blob` verifies and moves
+them in; a kernel reads a value from a verified copy that `stage_blob` puts in its folder.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import json
 import logging
@@ -28,7 +32,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
-from .model import CacheKey, Entry
+from .errors import WriteError
+from .model import CacheKey, Entry, FileRead
 
 log = logging.getLogger("noteflow")
 
@@ -37,7 +42,7 @@ BLOB_MIME_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
 class Store(Protocol):
-    """What the planner and executor need from a cache store."""
+    """What the planner and executor need from a cache store: bytes in, bytes out."""
 
     root: Path
 
@@ -47,26 +52,64 @@ class Store(Protocol):
 
     def blob(self, digest: str) -> bytes | None: ...
 
-    def blob_path(self, digest: str) -> Path: ...
+    def has_blob(self, digest: str) -> bool: ...
 
     def put_blob(self, data: bytes) -> str: ...
 
-    @property
-    def blob_dir(self) -> Path: ...
+    def adopt_blob(self, staged: Path, digest: str | None = None) -> str | None: ...
+
+    def stage_blob(self, digest: str, folder: Path) -> Path | None: ...
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_current_umask()
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, nothing else."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    """Write `data` to `path` so that readers see the old file or the new one, nothing else.
+
+    The file gets the mode the umask allows (0644 under umask 022). A failure (disk full,
+    no permission) raises `WriteError` and leaves no temp file; the old file stays whole.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError as err:
+        raise _write_error(path, err) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise _write_error(path, err) from None
         raise
+
+
+def _write_error(path: Path, err: OSError) -> WriteError:
+    reason = "no space left on device" if err.errno == errno.ENOSPC else err.strerror or str(err)
+    return WriteError(f"cannot write {path}: {reason.lower()}")
+
+
+def _move_in(staged: Path, target: Path) -> None:
+    """Put a verified staged file at `target` atomically (a copy when across file systems)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(staged, FILE_MODE)
+        os.replace(staged, target)
+    except OSError as err:
+        if err.errno != errno.EXDEV:
+            raise _write_error(target, err) from None
+        atomic_write(target, staged.read_bytes())
+        staged.unlink(missing_ok=True)
 
 
 class LocalStore:
@@ -129,11 +172,18 @@ class LocalStore:
         return {**output, "data": moved}
 
     def blob(self, digest: str) -> bytes | None:
+        """The blob's bytes, or None when it is missing or does not match its hash."""
         try:
             data = self.blob_path(digest).read_bytes()
-        except OSError:
+        except (OSError, ValueError):
             return None
-        return data if hashlib.sha256(data).hexdigest() == digest else None
+        if hashlib.sha256(data).hexdigest() != digest:
+            log.warning("cache blob %s does not match its hash; it is not used", digest[:12])
+            return None
+        return data
+
+    def has_blob(self, digest: str) -> bool:
+        return _is_digest(digest) and self.blob_path(digest).is_file()
 
     def put_blob(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
@@ -141,6 +191,38 @@ class LocalStore:
         if not path.exists():
             atomic_write(path, data)
         return digest
+
+    def adopt_blob(self, staged: Path, digest: str | None = None) -> str | None:
+        """Move a file a kernel staged into the store, after checking its hash.
+
+        Returns the digest, or None when the file is missing or is not what `digest` says.
+        """
+        try:
+            data = staged.read_bytes()
+        except OSError:
+            return None
+        actual = hashlib.sha256(data).hexdigest()
+        if digest is not None and actual != digest:
+            staged.unlink(missing_ok=True)
+            return None
+        target = self.blob_path(actual)
+        if target.exists() and self.blob(actual) is not None:
+            staged.unlink(missing_ok=True)
+        else:
+            _move_in(staged, target)
+        return actual
+
+    def stage_blob(self, digest: str, folder: Path) -> Path | None:
+        """A verified copy of a blob in `folder` for a kernel to read; None if unusable."""
+        data = self.blob(digest) if _is_digest(digest) else None
+        if data is None:
+            return None
+        path = folder / f"blob-{digest}"
+        if not path.exists():
+            tmp = folder / f".tmp-{digest}"
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        return path
 
     def delete(self, key: str) -> bool:
         try:
@@ -190,19 +272,68 @@ def entry_to_json(entry: Entry) -> dict[str, Any]:
 
 
 def entry_from_json(data: Mapping[str, Any]) -> Entry:
+    """An `Entry` from its JSON; ValueError (or TypeError, KeyError) for any wrong shape."""
     status = data["status"]
-    if status not in ("ok", "failed") or not isinstance(data["outputs"], list):
-        raise ValueError("bad status or outputs")
+    if status not in ("ok", "failed"):
+        raise ValueError("bad status")
     return Entry(
         key=CacheKey(data["key"]),
         block=str(data["block"]),
         status=status,
-        outputs=tuple(data["outputs"]),
+        outputs=tuple(_checked_output(o) for o in _list(data["outputs"])),
         seconds=float(data["seconds"]),
-        exports=dict(data["exports"]),
+        exports=_checked_exports(data["exports"]),
         language_version=str(data.get("language_version", "")),
         created=float(data.get("created", 0.0)),
         error=str(data.get("error", "")),
+        reads=tuple(_checked_read(r) for r in _list(data.get("reads", []))),
+    )
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list")
+    return value
+
+
+def _checked_output(output: Any) -> Mapping[str, Any]:
+    if not isinstance(output, dict) or not isinstance(output.get("output_type"), str):
+        raise ValueError("an output is not an nbformat output")
+    data = output.get("data", {})
+    if not isinstance(data, dict):
+        raise ValueError("an output's data is not a mapping")
+    for value in data.values():
+        if isinstance(value, dict) and not _is_digest(value.get("blob")):
+            raise ValueError("an output names a blob badly")
+    return output
+
+
+def _checked_exports(exports: Any) -> dict[str, Mapping[str, Any]]:
+    if not isinstance(exports, dict):
+        raise ValueError("exports are not a mapping")
+    for spec in exports.values():
+        if not isinstance(spec, dict):
+            raise ValueError("an export is not a mapping")
+        for field in ("blob", "json"):
+            if field in spec and not _is_digest(spec[field]):
+                raise ValueError(f"an export's {field} is not a digest")
+    return dict(exports)
+
+
+def _checked_read(item: Any) -> FileRead:
+    if not isinstance(item, dict) or item.get("kind") not in ("file", "dir"):
+        raise ValueError("a recorded read has the wrong shape")
+    path = str(item["path"])
+    if path.startswith("/") or ".." in path.split("/"):
+        raise ValueError("a recorded read leaves the project")
+    return FileRead(
+        path, item["kind"], int(item["size"]), int(item["mtime_ns"]), str(item["digest"])
+    )
+
+
+def _is_digest(value: Any) -> bool:
+    return (
+        isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
     )
 
 

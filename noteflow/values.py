@@ -35,6 +35,8 @@ class LiveKernel:
     """name -> cache key of the block whose run defined it (or a parameter token)."""
     applied: set[str] = field(default_factory=set)
     """Keys of blocks run or replayed in this kernel (a chained block needs its predecessor)."""
+    effectful: set[str] = field(default_factory=set)
+    """Keys of applied blocks that changed shared state (modules, `sys`, the environment)."""
     exchange: Path = field(
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="noteflow-values-"))
     )
@@ -42,16 +44,18 @@ class LiveKernel:
     def forget_all(self) -> None:
         self.live.clear()
         self.applied.clear()
+        self.effectful.clear()
 
     def close(self) -> None:
         self.backend.shutdown()
         shutil.rmtree(self.exchange, ignore_errors=True)
 
 
-def save_code(kernel: LiveKernel, node: Node, store: Store, interchange: Iterable[str]) -> str:
+def save_code(kernel: LiveKernel, node: Node, interchange: Iterable[str]) -> str:
+    """The code that saves what `node` defines into the kernel's staging folder."""
     adapter = kernel.adapter
     names = sorted(node.defines)
-    directory = store.blob_dir if adapter.save_in_request else kernel.exchange
+    directory = kernel.exchange
     return adapter.template(
         "save",
         names=adapter.strings(names),
@@ -72,10 +76,24 @@ def parse_saved(
         except ValueError:
             exports = None
         if isinstance(exports, dict):
-            return exports
+            return {name: _adopt(kernel.exchange, spec, store) for name, spec in exports.items()}
         reason = "the kernel did not report saved values"
         return {name: {"unsaved": reason} for name in node.defines}
     return _collect_files(kernel, store, set(interchange))
+
+
+def _adopt(folder: Path, spec: Any, store: Store) -> dict[str, Any]:
+    """A spec whose staged blobs are verified and moved into the store."""
+    if not isinstance(spec, dict):
+        return {"unsaved": "the kernel reported a malformed value"}
+    adopted = dict(spec)
+    for field_name in ("blob", "json"):
+        digest = spec.get(field_name)
+        if not isinstance(digest, str):
+            continue
+        if store.adopt_blob(folder / digest, digest) is None:
+            return {"unsaved": "the saved value did not match its hash"}
+    return adopted
 
 
 def _collect_files(kernel: LiveKernel, store: Store, interchange: set[str]) -> dict[str, Any]:
@@ -99,7 +117,11 @@ def _spec(
         return {"absent": True}
     if state != "saved":
         return {"unsaved": str(item.get("error") or "the value could not be saved")}
-    native = (folder / f"{name}.native").read_bytes()
+    native_path = folder / f"{name}.native"
+    try:
+        native = native_path.read_bytes()
+    except OSError:
+        return {"unsaved": "the kernel reported a value it did not write"}
     spec: dict[str, Any] = {"blob": store.put_blob(native), "size": len(native)}
     json_file = folder / f"{name}.json"
     if adapter.native_is_json:
