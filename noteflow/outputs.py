@@ -123,14 +123,15 @@ def _unshowable(ctx: RenderContext, mime: str, reason: str) -> str:
     return _notice("unshowable", f"The {noun} could not be shown: {reason}.")
 
 
-_SIZE_UNITS = ("B", "kB", "MB", "GB", "TB")
+_SIZE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 
 def format_size(size: int) -> str:
-    """A byte count for people: `512 B`, `4.2 kB`, `212.4 MB` (decimal units)."""
+    """A byte count for people, in binary units as `output-limit` is: `512 B`, `4.2 KiB`,
+    `5 MiB`."""
     amount, step = float(size), 0
-    while amount >= 999.95 and step < len(_SIZE_UNITS) - 1:
-        amount, step = amount / 1000, step + 1
+    while amount >= 1023.95 and step < len(_SIZE_UNITS) - 1:
+        amount, step = amount / 1024, step + 1
     number = f"{size}" if step == 0 else f"{amount:.1f}".removesuffix(".0")
     return f"{number} {_SIZE_UNITS[step]}"
 

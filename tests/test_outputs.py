@@ -408,7 +408,10 @@ def test_document_markdown_only_for_marked_markdown_outputs() -> None:
 # ------------------------------------------------ outputs that cannot be shown
 
 
-def truncation_marker(dropped: int, limit: int | None = 5_000_000) -> dict[str, Any]:
+MIB = 1024 * 1024
+
+
+def truncation_marker(dropped: int, limit: int | None = 5 * MIB) -> dict[str, Any]:
     noteflow: dict[str, Any] = {"truncated": dropped}
     if limit is not None:
         noteflow["limit"] = limit
@@ -448,13 +451,13 @@ NOTICE_CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "truncated with limit",
-        truncation_marker(212_400_000),
-        "Output truncated: 212.4 MB more were not kept (output-limit is 5 MB).",
+        truncation_marker(int(212.4 * MIB)),
+        "Output truncated: 212.4 MiB more were not kept (output-limit is 5 MiB).",
     ),
     (
         "truncated without limit",
-        truncation_marker(1500, limit=None),
-        "Output truncated: 1.5 kB more were not kept (see the output-limit option).",
+        truncation_marker(1536, limit=None),
+        "Output truncated: 1.5 KiB more were not kept (see the output-limit option).",
     ),
 ]
 
@@ -495,7 +498,14 @@ def test_gif_and_webp_are_shown(mime: str) -> None:
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(0, "0 B"), (999, "999 B"), (1000, "1 kB"), (5_000_000, "5 MB"), (212_400_000, "212.4 MB")],
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1 KiB"),
+        (5 * MIB, "5 MiB"),
+        (5_000_000, "4.8 MiB"),
+        (200 * 1024 * MIB, "200 GiB"),
+    ],
 )
 def test_format_size(size: int, text: str) -> None:
     assert format_size(size) == text
@@ -670,9 +680,9 @@ def test_page_with_bad_and_missing_images_renders_whole(
 
 
 def test_page_shows_truncation_notice(tmp_path: Path) -> None:
-    page = render_block_page(tmp_path, [stream("kept\n"), truncation_marker(200_000_000)])
+    page = render_block_page(tmp_path, [stream("kept\n"), truncation_marker(200 * MIB)])
     assert "kept" in page
-    assert "Output truncated: 200 MB more were not kept (output-limit is 5 MB)." in page
+    assert "Output truncated: 200 MiB more were not kept (output-limit is 5 MiB)." in page
 
 
 def test_notebook_leaves_out_images_whose_blob_is_missing(tmp_path: Path) -> None:
