@@ -2,7 +2,8 @@
 
 `ls` shows each block's key, status and size; `clear` removes entries so blocks re-run;
 `gc` drops entries and blobs that no rendered document still references (the manifests
-under `documents/` say which keys each document's last render used).
+under `documents/` say which keys each document's last render used). It never drops what
+was written or used in the last hour, nor anything a render in progress holds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from .errors import NoteflowError
 from .model import Entry, Plan
 from .store import LocalStore
 
-TEMP_GRACE_SECONDS = 3600
+GRACE_SECONDS = 3600
+"""Entries and blobs younger than this are kept by `gc`: a render may be about to name them."""
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,12 @@ class GcResult:
 def collect_garbage(store: LocalStore) -> GcResult:
     """Remove what no existing document's last render references; also stale temp files."""
     live_keys, dropped_manifests = _referenced_keys(store)
+    live_keys |= store.held_keys()
     removed_entries = 0
     live_blobs: set[str] = set()
     for key in list(store.keys()):
         entry = store.get(key)  # type: ignore[arg-type]
-        if key in live_keys and entry is not None:
+        if (key in live_keys or _recent(store.entry_path(key))) and entry is not None:
             live_blobs.update(_entry_blobs(entry))
         elif store.delete(key):
             removed_entries += 1
@@ -135,17 +138,25 @@ def _referenced_keys(store: LocalStore) -> tuple[set[str], int]:
     return keys, dropped
 
 
+def _recent(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < GRACE_SECONDS
+    except OSError:
+        return True  # written or removed under our feet: leave it to the next gc
+
+
 def _remove_blobs(store: LocalStore, live: set[str]) -> tuple[int, int]:
     removed = freed = 0
-    now = time.time()
     for path in list(store.blobs()):
-        is_temp = path.name.startswith(".tmp-")
-        if (is_temp and now - path.stat().st_mtime > TEMP_GRACE_SECONDS) or (
-            not is_temp and path.name not in live
-        ):
-            freed += path.stat().st_size
+        if path.name in live or _recent(path):
+            continue
+        try:
+            size = path.stat().st_size
             path.unlink()
-            removed += 1
+        except OSError:
+            continue
+        freed += size
+        removed += 1
     return removed, freed
 
 

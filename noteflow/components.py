@@ -269,7 +269,11 @@ class Include(Component):
         if text.startswith("---\n"):
             end = text.find("\n---", 4)
             text = text[end + 4 :] if end != -1 else text
-        output = {"output_type": "display_data", "metadata": {}, "data": {"text/markdown": text}}
+        output = {
+            "output_type": "display_data",
+            "metadata": {"noteflow": {"document_markdown": True}},
+            "data": {"text/markdown": text},
+        }
         return ComponentResult([output])
 
 

@@ -45,6 +45,7 @@ from .restore import (
     timeout_of,
 )
 from .store import Store
+from .tempdirs import sweep_orphans
 from .values import (
     LiveKernel,
     parse_saved,
@@ -97,6 +98,7 @@ class Executor(Restorer):
         self._kernels_lock = threading.Lock()
         self._abort = threading.Event()
         self._starting: list[threading.Thread] = []
+        _sweep_once()
         self.root = cwd.resolve()
         """The project root: reads under it are recorded (not those in the store)."""
         self._os_reads: OsReadWatcher | None = None
@@ -179,7 +181,9 @@ class Executor(Restorer):
         emit = on_event or (lambda kind, block, result: None)
         self._restart_undone_effects(plan)
         self._start_needed(plan)
-        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="noteflow") as pool:
+        hold = getattr(self.store, "hold", None)
+        lease = hold(b.key for b in plan.blocks) if hold else contextlib.nullcontext()
+        with lease, ThreadPoolExecutor(self.jobs, thread_name_prefix="noteflow") as pool:
             try:
                 self._schedule(run, pool, emit, strict)
             except BaseException:
@@ -202,7 +206,11 @@ class Executor(Restorer):
             for planned in list(pending):
                 if stop:
                     run.results[planned.id] = _not_run(planned, stop)
-                elif not _upstream_done(planned, run) or planned.node.kernel in busy:
+                elif (
+                    not _upstream_done(planned, run)
+                    or planned.node.kernel in busy
+                    or not _writers_done(planned, run)
+                ):
                     continue
                 else:
                     immediate = self._decide(planned, run, emit)
@@ -273,6 +281,8 @@ class Executor(Restorer):
             if done and upstream and done.status == "executed" and upstream.reruns_same_key:
                 return f"upstream {up} re-ran ({upstream.reason})"
         assert planned.entry is not None
+        if not any(r.status == "executed" for r in run.results.values()):
+            return ""  # nothing ran yet: the plan's check of its reads still holds
         return changed_read(planned.entry.reads, self.root)
 
     # -- running one block -----------------------------------------------------------------
@@ -560,6 +570,29 @@ class Executor(Restorer):
             if kernel.backend.language_version:
                 versions[kernel.adapter.language] = kernel.backend.language_version
         return versions
+
+
+_swept = threading.Event()
+
+
+def _sweep_once() -> None:
+    """Remove the temp folders (and kernels) of noteflow processes that were killed."""
+    if not _swept.is_set():
+        _swept.set()
+        sweep_orphans()
+
+
+def _writers_done(planned: PlannedBlock, run: RunState) -> bool:
+    """A hit that read files waits for every block before it that runs: one of them may
+    write a file it read (a file has no edge in the graph), and then it must run too."""
+    if planned.stale or planned.entry is None or not planned.entry.reads:
+        return True
+    for earlier in run.plan.blocks:
+        if earlier.id == planned.id:
+            return True
+        if earlier.stale and earlier.id not in run.results:
+            return False
+    return True
 
 
 def _upstream_done(planned: PlannedBlock, run: RunState) -> bool:

@@ -18,6 +18,7 @@ them in; a kernel reads a value from a verified copy that `stage_blob` puts in i
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import dataclasses
 import errno
@@ -26,14 +27,16 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import WriteError
 from .model import CacheKey, Entry, FileRead
+from .tempdirs import owner_alive, process_start
 
 log = logging.getLogger("noteflow")
 
@@ -99,6 +102,15 @@ def _write_error(path: Path, err: OSError) -> WriteError:
     return WriteError(f"cannot write {path}: {reason.lower()}")
 
 
+def _touch(path: Path) -> bool:
+    """Mark an existing file as just used (so `gc` spares it); False when it is not there."""
+    try:
+        os.utime(path)
+    except OSError:
+        return False
+    return True
+
+
 def _move_in(staged: Path, target: Path) -> None:
     """Put a verified staged file at `target` atomically (a copy when across file systems)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -162,14 +174,21 @@ class LocalStore:
         if not data or not any(isinstance(data.get(m), str) for m in BLOB_MIME_TYPES):
             return output
         moved = {
-            mime: (
-                {"blob": self.put_blob(base64.b64decode(value))}
-                if mime in BLOB_MIME_TYPES and isinstance(value, str)
-                else value
-            )
+            mime: self._externalise_image(value)
+            if mime in BLOB_MIME_TYPES and isinstance(value, str)
+            else value
             for mime, value in data.items()
         }
         return {**output, "data": moved}
+
+    def _externalise_image(self, value: str) -> Any:
+        """A base64 image as a blob reference; text that is not base64 stays as it is (the
+        page shows a notice for it)."""
+        try:
+            decoded = base64.b64decode("".join(value.split()), validate=True)
+        except (binascii.Error, ValueError):
+            return value
+        return {"blob": self.put_blob(decoded)}
 
     def blob(self, digest: str) -> bytes | None:
         """The blob's bytes, or None when it is missing or does not match its hash."""
@@ -188,7 +207,7 @@ class LocalStore:
     def put_blob(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         path = self.blob_path(digest)
-        if not path.exists():
+        if not _touch(path):
             atomic_write(path, data)
         return digest
 
@@ -206,7 +225,7 @@ class LocalStore:
             staged.unlink(missing_ok=True)
             return None
         target = self.blob_path(actual)
-        if target.exists() and self.blob(actual) is not None:
+        if _touch(target) and self.blob(actual) is not None:
             staged.unlink(missing_ok=True)
         else:
             _move_in(staged, target)
@@ -223,6 +242,32 @@ class LocalStore:
             tmp.write_bytes(data)
             os.replace(tmp, path)
         return path
+
+    @contextlib.contextmanager
+    def hold(self, keys: Iterable[str]) -> Iterator[None]:
+        """While a render runs, `cache gc` keeps its keys (and their blobs) whatever their age."""
+        lease = self.root / "leases" / f"{os.getpid()}-{threading.get_ident()}.json"
+        body = {"pid": os.getpid(), "start": process_start(os.getpid()), "keys": sorted(keys)}
+        atomic_write(lease, json.dumps(body).encode())
+        try:
+            yield
+        finally:
+            lease.unlink(missing_ok=True)
+
+    def held_keys(self) -> set[str]:
+        """Keys of renders in progress (leases whose process is alive); stale leases go."""
+        keys: set[str] = set()
+        for path in (self.root / "leases").glob("*.json"):
+            try:
+                body = json.loads(path.read_bytes())
+                alive = owner_alive(int(body["pid"]), int(body["start"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if alive:
+                keys.update(str(k) for k in body.get("keys", []))
+            else:
+                path.unlink(missing_ok=True)
+        return keys
 
     def delete(self, key: str) -> bool:
         try:

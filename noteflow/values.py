@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from .components import encode_value, row_count, value
 from .kernel import Execution
 from .model import Node
 from .store import Store
+from .tempdirs import make_temp_dir
 
 
 @dataclass
@@ -37,9 +37,8 @@ class LiveKernel:
     """Keys of blocks run or replayed in this kernel (a chained block needs its predecessor)."""
     effectful: set[str] = field(default_factory=set)
     """Keys of applied blocks that changed shared state (modules, `sys`, the environment)."""
-    exchange: Path = field(
-        default_factory=lambda: Path(tempfile.mkdtemp(prefix="noteflow-values-"))
-    )
+    exchange: Path = field(default_factory=lambda: make_temp_dir("values"))
+    """The kernel's staging folder: values it saves, verified copies of values it loads."""
 
     def forget_all(self) -> None:
         self.live.clear()
