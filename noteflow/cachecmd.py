@@ -1,9 +1,10 @@
 """`noteflow cache ls | clear | gc`: look into the store and prune it.
 
-`ls` shows each block's key, status and size; `clear` removes entries so blocks re-run;
-`gc` drops entries and blobs that no rendered document still references (the manifests
-under `documents/` say which keys each document's last render used). It never drops what
-was written or used in the last hour, nor anything a render in progress holds.
+`ls` shows each block's key, status and size, and the files its result depends on;
+`clear` removes entries so blocks re-run; `gc` drops entries and blobs that no rendered
+document still references (the manifests under `documents/` say which keys each
+document's last render used). It never drops what was written or used in the last hour,
+nor anything a render in progress holds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NoteflowError
-from .model import Entry, Plan
+from .model import Entry, Plan, PlannedBlock
 from .store import LocalStore
 
 GRACE_SECONDS = 3600
@@ -29,6 +30,8 @@ class CacheRow:
     key: str
     status: str
     size: int
+    files: tuple[str, ...] = ()
+    """Files whose content is in the key (`files:`) or that the block was seen to read."""
 
 
 def list_cache(plan: Plan, store: LocalStore) -> list[CacheRow]:
@@ -43,10 +46,17 @@ def list_cache(plan: Plan, store: LocalStore) -> list[CacheRow]:
             status = "failed (re-runs next time)"
         else:
             status = "stale (forced)" if planned.stale else "cached"
-        rows.append(
-            CacheRow(planned.id, planned.key, status, _entry_size(store, planned.key, entry))
-        )
+        size = _entry_size(store, planned.key, entry)
+        rows.append(CacheRow(planned.id, planned.key, status, size, _files(planned, entry)))
     return rows
+
+
+def _files(planned: PlannedBlock, entry: Entry | None) -> tuple[str, ...]:
+    declared = [f"{path} (declared)" for path in planned.node.files]
+    seen = (
+        [f"{r.path}/ (listed)" if r.kind == "dir" else r.path for r in entry.reads] if entry else []
+    )
+    return tuple(dict.fromkeys([*declared, *seen]))
 
 
 def _entry_size(store: LocalStore, key: str, entry: Entry | None) -> int:
@@ -76,6 +86,8 @@ def format_rows(rows: list[CacheRow]) -> str:
         lines.append(
             f"{row.block:<{width}}  {row.key[:12]}  {human_size(row.size):>9}  {row.status}"
         )
+        if row.files:
+            lines.append(f"{'':<{width}}  reads: {', '.join(row.files)}")
     return "\n".join(lines)
 
 
