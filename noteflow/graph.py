@@ -6,6 +6,15 @@ barrier: it reads everything before it and everything after it waits for it. Oth
 languages chain to the previous block of their kernel unless they declare `uses:`.
 `uses:` may also name a block label (an order-only edge) or a parameter. The execution
 order is topological, ties broken by document order.
+
+Module state is a value like any other (`pyanalysis.module_state`): a block that mutates a
+module (through any name an import bound to it, in this block or an earlier one) defines
+the state of that module and of its parent packages, and lists them in `Node.effects`;
+importing a module, or reading a name bound to one, reads its state. Every Python block
+reads the process state (`module:sys`: `sys.path`, `sys.modules`, the environment, the
+working directory), which a block mutating `sys`, `os` or another `PROCESS_MODULES` module
+defines. A block that cannot be analysed has the effect `*` (anything). Module state is
+not saved or loaded: a reader needs its producer to have run in the kernel.
 """
 
 from __future__ import annotations
@@ -25,11 +34,25 @@ from .adapters import load_adapters, resolve_kernelspec
 from .components import ComponentError, make_component, registry
 from .errors import GraphError
 from .model import Block, BlockId, Document, Graph, Input, Node
-from .pyanalysis import PythonAnalysis, analyze_python
+from .pyanalysis import (
+    PythonAnalysis,
+    analyze_python,
+    is_module_state,
+    module_of_state,
+    module_state,
+    with_parents,
+)
 
 # Names IPython puts in the user namespace; a block never "reads" them from another block.
 KERNEL_PROVIDED = frozenset({"get_ipython", "exit", "quit", "In", "Out", "display"})
 BUILTIN_NAMES = frozenset(dir(builtins)) | KERNEL_PROVIDED
+# Modules whose state every block reads whether it imports them or not: the interpreter
+# (`sys.path`, `sys.modules`), the process (environment variables, working directory), and
+# what every library reports through (warnings, logging, locale).
+PROCESS_MODULES = frozenset({"sys", "os", "warnings", "logging", "locale", "builtins"})
+PROCESS_STATE = module_state("sys")
+ANY_EFFECT = "*"
+"""`Node.effects` of a block that cannot be analysed: it may change any shared state."""
 
 
 def build_graph(document: Document, overrides: Mapping[str, Any] | None = None) -> Graph:
@@ -72,6 +95,8 @@ class _KernelScope:
     barrier: BlockId | None = None
     blocks: list[BlockId] = field(default_factory=list)
     last: BlockId | None = None
+    modules: dict[str, set[str]] = field(default_factory=dict)
+    """Every module each name was bound to by an import so far (aliases accumulate)."""
 
 
 @dataclass
@@ -82,8 +107,8 @@ class _Builder:
     params: dict[str, Any]
     scopes: dict[str, _KernelScope] = field(default_factory=dict)
     position: dict[BlockId, int] = field(default_factory=dict)
-    carried: dict[BlockId, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
-    """Per block: globals its values may read and mutate later (functions, methods)."""
+    carried: dict[BlockId, tuple[frozenset[str], ...]] = field(default_factory=dict)
+    """Per block: globals its values may read, define and mutate later (functions, methods)."""
     exported_by: dict[str, list[BlockId]] = field(default_factory=dict)
     problems: list[GraphError] = field(default_factory=list)
 
@@ -124,7 +149,8 @@ class _Builder:
         for name in node.defines:
             scope.definers[name] = block.id
             scope.history.setdefault(name, []).append(block.id)
-            self.exported_by.setdefault(name, []).append(block.id)
+            if not is_module_state(name):
+                self.exported_by.setdefault(name, []).append(block.id)
         if node.snapshot:
             scope.barrier = block.id
         scope.blocks.append(block.id)
@@ -142,7 +168,8 @@ class _Builder:
         analysis = analyze_python(block.code)
         if not analysis.analysable:
             return self._barrier_node(block, kernel, scope, analysis)
-        reads, defines = self._close_over_functions(block.id, analysis, scope)
+        reads, defines, mutates = self._close_over_functions(block.id, analysis, scope)
+        effects = _module_states(analysis, reads, defines, mutates, scope)
         if block.option("error"):
             # An expected error may stop the block before it binds what it defines.
             reads |= defines
@@ -150,12 +177,19 @@ class _Builder:
         after = self._label_edges(block) + ((scope.barrier,) if scope.barrier else ())
         defines |= set(block.option("exports") or ())
         return Node(
-            block, kernel, inputs, frozenset(defines), after, unresolved, files=self._files(block)
+            block,
+            kernel,
+            inputs,
+            frozenset(defines),
+            after,
+            unresolved,
+            files=self._files(block),
+            effects=frozenset(effects),
         )
 
     def _close_over_functions(
         self, block_id: BlockId, analysis: PythonAnalysis, scope: _KernelScope
-    ) -> tuple[set[str], set[str]]:
+    ) -> tuple[set[str], set[str], set[str]]:
         """Reading a function also reads the globals it reads and defines what it mutates.
 
         Values carry this too: an object made from a class (`a = A()`) carries the globals
@@ -164,24 +198,32 @@ class _Builder:
         (`f.cache_clear()`, `f.calls = 0`) leaves its body, and so its globals, as is.
         """
         reads, defines = set(analysis.reads), set(analysis.defines)
+        mutates = set(analysis.mutates)
         carried_reads, carried_defines = set(analysis.lazy_reads), set(analysis.lazy_defines)
+        carried_mutates = set(analysis.lazy_mutates)
         pending, seen = list(reads), set()
         while pending:
             name = pending.pop()
-            if name in seen:
+            if name in seen or is_module_state(name):
                 continue
             seen.add(name)
             for producer in scope.history.get(name, ()):
-                lazy_reads, lazy_defines = self.carried.get(producer, (frozenset(), frozenset()))
+                lazy_reads, lazy_defines, lazy_mutates = self.carried.get(producer, _NOTHING)
                 # A global a function may assign may also keep its incoming value: read it too.
                 fresh = (lazy_reads | lazy_defines) - reads
                 reads |= fresh
                 defines |= lazy_defines
+                mutates |= lazy_mutates
                 carried_reads |= lazy_reads
                 carried_defines |= lazy_defines
+                carried_mutates |= lazy_mutates
                 pending.extend(fresh)
-        self.carried[block_id] = (frozenset(carried_reads), frozenset(carried_defines))
-        return reads, defines
+        self.carried[block_id] = (
+            frozenset(carried_reads),
+            frozenset(carried_defines),
+            frozenset(carried_mutates),
+        )
+        return reads, defines, mutates
 
     def _barrier_node(
         self, block: Block, kernel: str, scope: _KernelScope, analysis: PythonAnalysis
@@ -201,6 +243,7 @@ class _Builder:
             unresolved,
             True,
             self._files(block),
+            effects=frozenset({ANY_EFFECT}),
         )
 
     def _chained_node(self, block: Block, kernel: str, scope: _KernelScope) -> Node:
@@ -243,7 +286,7 @@ class _Builder:
                 inputs.append(Input(name, producer))
             elif name in self.params:
                 inputs.append(Input(name, None, param=True))
-            elif name not in BUILTIN_NAMES and not name.startswith("__"):
+            elif not (name in BUILTIN_NAMES or name.startswith("__") or is_module_state(name)):
                 unresolved.add(name)
         return tuple(inputs), frozenset(unresolved)
 
@@ -316,7 +359,8 @@ class _Builder:
                 found.setdefault(str(name), []).append(block.id)
             if block.language == "python" and block.kind == "code":
                 for name in analyze_python(block.code).defines:
-                    found.setdefault(name, []).append(block.id)
+                    if not is_module_state(name):
+                        found.setdefault(name, []).append(block.id)
             if block.kind == "component" and block.language in registry():
                 with contextlib.suppress(ComponentError):
                     component = make_component(
@@ -360,6 +404,45 @@ class _Builder:
             hint=_did_you_mean(name, candidates)
             or "define it in an earlier block or add it to `exports:`",
         )
+
+
+_NOTHING: tuple[frozenset[str], ...] = (frozenset(), frozenset(), frozenset())
+
+
+def _module_states(
+    analysis: PythonAnalysis,
+    reads: set[str],
+    defines: set[str],
+    mutates: set[str],
+    scope: _KernelScope,
+) -> set[str]:
+    """Add the module states a block reads and defines; return the modules it changes.
+
+    Names bound to a module by an earlier block are known only here: reading one reads the
+    module's state, changing one (`o.environ[...] = ...` after `import os as o`) changes it.
+    """
+    for name, modules in analysis.module_names.items():
+        scope.modules.setdefault(name, set()).update(modules)
+    reads |= _states(_modules(reads, scope)) | {PROCESS_STATE}
+    effects = _modules(mutates, scope)
+    effects |= {module_of_state(name) for name in defines if is_module_state(name)}
+    defines |= _states(effects)
+    if effects & PROCESS_MODULES:
+        defines.add(PROCESS_STATE)
+    return effects
+
+
+def _modules(names: set[str], scope: _KernelScope) -> set[str]:
+    """The modules (and their parent packages) imports so far bound any of `names` to."""
+    found: set[str] = set()
+    for name in names:
+        for module in scope.modules.get(name, ()):
+            found.update(with_parents(module))
+    return found
+
+
+def _states(modules: set[str]) -> set[str]:
+    return {module_state(m) for m in modules}
 
 
 def _relative(path: str, base: Path) -> str:

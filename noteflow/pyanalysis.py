@@ -5,6 +5,13 @@ mutates or deletes at top level, names whose incoming value it may use, and the 
 its nested functions read or change when called later. IPython syntax (magics, shell escapes)
 is translated to Python first. Wherever the analysis is unsure it over-approximates: a spurious
 dependency costs a re-run, a missing one serves stale results.
+
+Modules are shared objects, so their state is a value too, named by `module_state("os")`
+(a name no Python code can spell): an import reads the state of the module it imports and of
+its parent packages; mutating a name this block bound by an import (`import os;
+os.environ["M"] = "1"`) changes that module's state and its parents' (`plt.rcParams[...]`
+changes `matplotlib.pyplot` and `matplotlib`). Names bound by imports of earlier blocks are
+resolved by the graph, from `module_names` and `mutates`.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import functools
 import keyword
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +84,14 @@ MUTATING_METHODS = frozenset(
     }
 )
 
+# Documented in the README: functions that, called as a statement, change none of their
+# arguments (any other call statement is taken to change every name passed to it).
+READ_ONLY_FUNCTIONS = frozenset(
+    {"print", "display", "pprint", "repr", "len", "type", "id", "isinstance", "help"}
+)
+
+MODULE_STATE_PREFIX = "module:"
+
 # Documented in the README: functions that mutate (or advance) their first argument.
 MUTATING_FUNCTIONS = frozenset(
     {
@@ -128,6 +143,26 @@ _HISTORY_NAME = re.compile(r"_{1,3}|_i{1,3}|_i?\d+|_oh|_ih|_dh|In|Out")
 
 _LOCAL, _BOUND, _GLOBAL = "local", "bound", "global"
 
+
+def module_state(module: str) -> str:
+    """The pseudo-name of a module's state: read by importers, defined by mutators."""
+    return MODULE_STATE_PREFIX + module
+
+
+def is_module_state(name: str) -> bool:
+    return name.startswith(MODULE_STATE_PREFIX)
+
+
+def module_of_state(name: str) -> str:
+    return name.removeprefix(MODULE_STATE_PREFIX)
+
+
+def with_parents(module: str) -> list[str]:
+    """A module and the packages above it: `a.b.c` -> `a`, `a.b`, `a.b.c`."""
+    parts = module.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts)) if parts[i]] or [module]
+
+
 _Comprehension = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
 
 
@@ -142,6 +177,11 @@ class PythonAnalysis:
     lazy_defines: frozenset[str]  # global names a nested function mutates or assigns
     analysable: bool
     reason: str | None  # when not analysable: a short human reason, e.g. "calls exec()"
+    mutates: frozenset[str] = frozenset()  # top-level names changed in place or called as
+    # a statement: the graph finds which of them earlier blocks bound to a module
+    lazy_mutates: frozenset[str] = frozenset()  # the same, inside nested functions
+    module_names: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Top-level names an import of this block binds -> the modules they may hold."""
 
 
 def analyze_python(code: str) -> PythonAnalysis:
@@ -199,6 +239,13 @@ def _root_name(node: ast.expr) -> str | None:
             return node.id
         else:
             return None
+
+
+def _passed_name(node: ast.expr) -> bool:
+    """A name, or an attribute or item of one (`deck`, `game.deck`, `decks[0]`), not a call."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _final_name(node: ast.expr) -> str | None:
@@ -287,6 +334,8 @@ class _Scope:
     nonlocal_names: set[str] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
     generator: bool = False
+    modules: dict[str, set[str]] = field(default_factory=dict)
+    """Names bound by an import in this scope -> the modules they may hold."""
 
 
 class _LocalNames(ast.NodeVisitor):
@@ -377,6 +426,8 @@ class _Analyser(ast.NodeVisitor):
         self.deletes: set[str] = set()
         self.lazy_reads: set[str] = set()
         self.lazy_defines: set[str] = set()
+        self.mutates: set[str] = set()
+        self.lazy_mutates: set[str] = set()
         self.problems: list[str] = []
         self.eager_loads: set[str] = set()
         self.callables: set[str] = set()
@@ -406,6 +457,9 @@ class _Analyser(ast.NodeVisitor):
             lazy_defines=frozenset(self.lazy_defines),
             analysable=not self.problems,
             reason=self.problems[0] if self.problems else None,
+            mutates=frozenset(self.mutates),
+            lazy_mutates=frozenset(self.lazy_mutates),
+            module_names={n: frozenset(m) for n, m in self.scopes[0].modules.items()},
         )
 
     def _problem(self, reason: str) -> None:
@@ -516,10 +570,47 @@ class _Analyser(ast.NodeVisitor):
 
     def _mutate(self, node: ast.expr) -> None:
         root = _root_name(node)
-        if root is None or self._where(root) == _LOCAL:
+        if root is None:
+            return
+        self._mutate_modules(root)
+        if self._where(root) == _LOCAL:
             return
         self._load(root)
         (self.lazy_defines if self._lazy() else self.defines).add(root)
+        (self.lazy_mutates if self._lazy() else self.mutates).add(root)
+
+    def _mutate_modules(self, name: str) -> None:
+        """Changing a name an import of this block bound changes the module's state."""
+        for module in self._modules_of(name):
+            for state in map(module_state, with_parents(module)):
+                self._load(state)
+                (self.lazy_defines if self._lazy() else self.defines).add(state)
+
+    def _modules_of(self, name: str) -> set[str]:
+        if self._where(name) == _LOCAL:
+            scope = next((s for s in reversed(self.scopes[1:]) if name in s.modules), None)
+            return scope.modules[name] if scope else set()
+        return self.scopes[0].modules.get(name, set())
+
+    def _call_statement(self, call: ast.Call) -> None:
+        """A call whose result is discarded is made for its effects: it changes its receiver
+        (`items.append(4)`), each name passed to it (`shuffle(deck)`), and the module a
+        function imported by name belongs to (`from random import seed; seed(1)`)."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            if func.attr in READ_ONLY_METHODS:
+                return
+            self._mutate(func.value)
+        elif isinstance(func, ast.Name):
+            if func.id in READ_ONLY_FUNCTIONS:
+                return
+            self._mutate_modules(func.id)
+            if self._where(func.id) != _LOCAL:
+                (self.lazy_mutates if self._lazy() else self.mutates).add(func.id)
+        for argument in [*call.args, *(kw.value for kw in call.keywords)]:
+            value = argument.value if isinstance(argument, ast.Starred) else argument
+            if _passed_name(value):
+                self._mutate(value)
 
     def _callable(self, name: str, decorators: list[ast.expr]) -> None:
         if self._lazy():
@@ -536,6 +627,10 @@ class _Analyser(ast.NodeVisitor):
         self.deletes |= sub.deletes
         self.lazy_reads |= sub.lazy_reads
         self.lazy_defines |= sub.lazy_defines
+        self.mutates |= sub.mutates
+        self.lazy_mutates |= sub.lazy_mutates
+        for name, modules in sub.module_names.items():
+            self.scopes[0].modules.setdefault(name, set()).update(modules)
         self.eager_loads |= sub.reads
         self.callables |= sub.defines
         if self._lazy():
@@ -726,12 +821,8 @@ class _Analyser(ast.NodeVisitor):
 
     def visit_Expr(self, node: ast.Expr) -> None:
         call = node.value.value if isinstance(node.value, ast.Await) else node.value
-        if (
-            isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute)
-            and call.func.attr not in READ_ONLY_METHODS
-        ):
-            self._mutate(call.func.value)
+        if isinstance(call, ast.Call):
+            self._call_statement(call)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
@@ -758,16 +849,34 @@ class _Analyser(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "__main__":
                 self._problem("imports __main__")
-            self._store(alias.asname or alias.name.split(".")[0])
+            self._read_module(alias.name)
+            bound = alias.asname or alias.name.split(".")[0]
+            self._bind_module(bound, alias.name if alias.asname else bound)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = "." * node.level + (node.module or "")
+        self._read_module(module)
         for alias in node.names:
             if alias.name == "*":
                 self._problem(f"star import from {node.module or '.'}")
                 continue
             if node.module == "__main__":
                 self._load(alias.name)
-            self._store(alias.asname or alias.name)
+            # `from m import x`: x is an attribute of m, or its submodule m.x.
+            submodule = f"{module}.{alias.name}" if module.strip(".") else module + alias.name
+            self._read_module(submodule)
+            self._bind_module(alias.asname or alias.name, module, submodule)
+
+    def _read_module(self, module: str) -> None:
+        for parent in with_parents(module):
+            self._load(module_state(parent))
+
+    def _bind_module(self, name: str, *modules: str) -> None:
+        self._store(name)
+        scope = next(s for s in reversed(self.scopes) if s.kind != "comprehension")
+        if name in scope.global_names:
+            scope = self.scopes[0]
+        scope.modules.setdefault(name, set()).update(m for m in modules if m.strip("."))
 
     def visit_Global(self, node: ast.Global) -> None:
         if self.scopes[-1].kind != "module":

@@ -17,7 +17,8 @@ from noteflow.pyanalysis import (
 
 
 def case(code: str, defines: str, reads: str, **other: str) -> Any:
-    """One table row; names are space-separated; `other`: deletes, lazy_reads, lazy_defines."""
+    """One table row; names are space-separated; `other`: deletes, lazy_reads, lazy_defines,
+    mutates, lazy_mutates. `module:m` is the state of module m."""
     expected_other = {key: set(value.split()) for key, value in other.items()}
     return pytest.param(
         textwrap.dedent(code), set(defines.split()), set(reads.split()), expected_other
@@ -62,10 +63,10 @@ CASES = [
     case("class A:\n    k = 2\n    ys = [k * v for v in vals]", "A", "vals k"),
     case("class A:\n    k = 2\n    f = lambda self: k", "A", "k", lazy_reads="k"),
     # imports
-    case("import a.b.c", "a", ""),
-    case("import a.b as c", "c", ""),
-    case("from m import x as y, z", "y z", ""),
-    case("import numpy as np\nnp.random.seed(0)", "np", ""),
+    case("import a.b.c", "a", "module:a module:a.b module:a.b.c"),
+    case("import a.b as c", "c", "module:a module:a.b"),
+    case("from m import x as y, z", "y z", "module:m module:m.x module:m.z"),
+    case("import numpy as np\nnp.random.seed(0)", "np module:numpy", "module:numpy"),
     # functions, classes, lambdas
     case("def f(a, b=d):\n    return a + g", "f", "d", lazy_reads="g"),
     case("def f(x: T = default) -> R:\n    pass", "f", "T default R"),
@@ -186,7 +187,7 @@ CASES = [
     case("print(s.add(1))", "s", "print s"),
     case("clean = df.dropna(inplace=False)", "clean", "df"),
     case("new = df.fillna(0, inplace=flag)", "new df", "df flag"),
-    case("f().append(1)\n'x'.join(parts)", "", "f parts"),
+    case("f().append(1)\n'x'.join(parts)", "parts", "f parts"),
     case("x.attr = 1", "x", "x"),
     case("x[k] = v", "x", "x k v"),
     case("df.a[0].b = 1", "df", "df"),
@@ -201,6 +202,69 @@ CASES = [
     case("r = np.multiply(a, b, out=c)", "r c", "np a b c"),
     case("setattr(cfg, 'debug', True)", "cfg", "setattr cfg"),
     case("big = df.query('size > @limit')", "big", "df size limit"),
+    # modules: an import reads the module's state (and its packages'); changing a name an
+    # import bound changes the module (and its packages); other names are left to the graph
+    case("import os\nos.environ['M'] = 'b'", "os module:os", "module:os", mutates="os"),
+    case("import os as o\no.environ['M'] = 'b'", "o module:os", "module:os", mutates="o"),
+    case("import os\nprint(os.environ['M'])", "os", "print module:os", mutates=""),
+    case(
+        "import matplotlib.pyplot as plt\nplt.rcParams['font.size'] = 9",
+        "plt module:matplotlib module:matplotlib.pyplot",
+        "module:matplotlib module:matplotlib.pyplot",
+    ),
+    case(
+        "from matplotlib import pyplot as plt\nplt.rcParams.update(x)",
+        "plt x module:matplotlib module:matplotlib.pyplot",
+        "module:matplotlib module:matplotlib.pyplot x",
+    ),
+    case(
+        "from os import environ\nenviron['W'] = '1'",
+        "environ module:os module:os.environ",
+        "module:os module:os.environ",
+    ),
+    case("import sys\nsys.path.append('lib')", "sys module:sys", "module:sys"),
+    case("sys.path.append(lib)", "sys lib", "sys lib", mutates="sys lib"),
+    case("import mylib\nmylib.counter += 1", "mylib module:mylib", "module:mylib"),
+    case(
+        "from random import seed\nseed(1)",
+        "seed module:random module:random.seed",
+        "module:random module:random.seed",
+        mutates="seed",
+    ),
+    case(
+        "import importlib\nimportlib.reload(mylib)",
+        "importlib mylib module:importlib",
+        "mylib module:importlib",
+    ),
+    case(
+        "def setup():\n    import os\n    os.environ['W'] = '1'",
+        "setup",
+        "",
+        lazy_reads="module:os",
+        lazy_defines="module:os",
+    ),
+    case(
+        "def setup():\n    os.environ['W'] = '1'",
+        "setup",
+        "",
+        lazy_reads="os",
+        lazy_defines="os",
+        lazy_mutates="os",
+    ),
+    case("import os\ndef f():\n    return os.getcwd()", "os f", "module:os", lazy_reads="os"),
+    # call statements change each name passed to them; calls inside expressions do not
+    case("clean(df)", "df", "clean df", mutates="clean df"),
+    case("add(items)", "items", "add items"),
+    case("f(a, *rest, key=b, **opts)", "a rest b opts", "f a rest b opts"),
+    case("f(game.deck, hands[0])", "game hands", "f game hands"),
+    case("await fill(buf)", "buf", "fill buf"),
+    case("y = f(x)", "y", "f x", mutates=""),
+    case("f(g(x))", "", "f g x", mutates="f"),
+    case("print(f(x))", "", "print f x"),
+    case("print(x)\ndisplay(y)\nlen(z)", "", "print display len x y z", mutates=""),
+    case("df.to_csv(path)\nax.plot(xs, ys)", "", "df path ax xs ys"),
+    case("canvas.draw(shape)", "canvas shape", "canvas shape"),
+    case("def f(v):\n    g(v)", "f", "", lazy_reads="g", lazy_mutates="g"),
     # del, try/except, match
     case("del x", "x", "x", deletes="x"),
     case("del x[0], y.attr", "x y", "x y", deletes=""),
@@ -215,7 +279,7 @@ CASES = [
         print(impl)
         """,
         "impl e",
-        "ImportError log print impl e",
+        "ImportError log print impl e module:fast",
         deletes="e",
     ),
     case(
@@ -275,10 +339,20 @@ def test_not_analysable(code: str, reason: str):
     assert result.reason.startswith(reason)
 
 
+def test_module_names_are_the_modules_an_import_may_bind():
+    result = run("import a.b.c\nimport a.b as ab\nfrom p.q import r as s\nfrom . import t")
+    assert dict(result.module_names) == {
+        "a": {"a"},
+        "ab": {"a.b"},
+        "s": {"p.q", "p.q.r"},
+        "t": {".t"},
+    }
+
+
 def test_not_analysable_still_fills_names():
     result = analyze_python("x = compute(a)\nexec(code)")
     assert not result.analysable
-    assert result.defines == {"x"}
+    assert result.defines == {"x", "code"}
     assert result.reads == {"compute", "a", "exec", "code"}
 
 
@@ -295,7 +369,7 @@ def run(code: str) -> PythonAnalysis:
 def test_line_magic_is_not_python():
     result = run("%matplotlib inline\nimport numpy as np")
     assert result.defines == {"np"}
-    assert result.reads == {"get_ipython"}
+    assert result.reads == {"get_ipython", "module:numpy"}
 
 
 def test_time_cell_magic_analyses_body():
