@@ -1,4 +1,8 @@
-"""The `noteflow` command as a user drives it: render options, progress, cache and graph."""
+"""The `noteflow` command as a user drives it: render options, progress, cache and graph.
+
+Commands that render run a real kernel (marked `kernel`); `graph` and usage errors run
+none and are in the fast tier.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,12 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from noteflow.cli import main
-
-pytestmark = pytest.mark.kernel
+from noteflow.store import LocalStore
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -58,6 +62,7 @@ print(shown)
 """
 
 
+@pytest.mark.kernel
 def test_display_options(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
     doc = write_doc(DISPLAY)
     assert main(["render", str(doc)]) == 0
@@ -68,11 +73,13 @@ def test_display_options(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
     assert 'id="not-evaluated"' in page and "never runs" in page  # code shown
     assert "<strong>bold from code</strong>" in page
     assert "side effect kept" in page
+    assert 'nf-stdout">never runs' not in page
     err = capsys.readouterr().err
-    assert "not-evaluated" not in err.split("blocks:")[0] or "running" not in err
-    assert "1 skipped" in err
+    assert "not-evaluated:" not in err  # a skipped block gets no progress line
+    assert "6 blocks: 0 cached, 5 executed" in err and "1 skipped" in err
 
 
+@pytest.mark.kernel
 def test_progress_lines_and_summary(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
     doc = write_doc(
         "```{python}\n#| label: a\nx = 1\n```\n\n```{python}\n#| label: b\nprint(x)\n```\n"
@@ -88,27 +95,49 @@ def test_progress_lines_and_summary(write_doc, capsys: pytest.CaptureFixture[str
     assert "2 blocks: 1 cached, 1 executed" in second
 
 
-def test_report_json(write_doc, tmp_path: Path) -> None:
+@pytest.mark.kernel
+def test_report_json(write_doc, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = write_doc(
         "```{python}\n#| label: a\nx = 1\n```\n\n```{python}\n#| eval: false\ny = 2\n```\n"
     )
     report = tmp_path / "r.json"
-    assert main(["render", str(doc), "-q", "--report", str(report)]) == 0
-    data = json.loads(report.read_text())
-    assert set(data) == {"document", "blocks", "executed", "cached", "failed", "seconds"}
-    assert data["blocks"][0] == {
-        "id": "a",
-        "language": "python",
-        "status": "executed",
-        "reason": "new",
-        "key": data["blocks"][0]["key"],
-        "seconds": data["blocks"][0]["seconds"],
-    }
-    assert len(data["blocks"][0]["key"]) == 64
-    assert data["blocks"][1]["status"] == "skipped"
-    assert (data["executed"], data["cached"], data["failed"]) == (1, 0, 0)
+
+    def render() -> dict[str, Any]:
+        assert main(["render", str(doc), "-q", "--report", str(report)]) == 0
+        return dict(json.loads(report.read_text()))
+
+    first = render()
+    assert set(first) == {"document", "blocks", "executed", "cached", "failed", "seconds"}
+    assert first["document"] == str(doc.resolve())
+    ran, skipped = first["blocks"]
+    assert (ran["id"], ran["language"], ran["status"], ran["reason"]) == (
+        "a",
+        "python",
+        "executed",
+        "new",
+    )
+    assert (skipped["id"], skipped["status"], skipped["seconds"]) == ("python-2", "skipped", 0.0)
+    assert 0 < ran["seconds"] <= first["seconds"]
+    assert (first["executed"], first["cached"], first["failed"]) == (1, 0, 0)
+    # The key is the one the result is stored under, as `noteflow cache ls` shows it.
+    stored = LocalStore(doc.parent / ".noteflow").get(ran["key"])
+    assert stored is not None and stored.block == "a"
+    capsys.readouterr()
+    assert main(["cache", "ls", str(doc)]) == 0
+    assert re.search(rf"^a\s+{ran['key'][:12]}\s", capsys.readouterr().out, re.M)
+
+    second = render()
+    assert (second["executed"], second["cached"], second["failed"]) == (0, 1, 0)
+    assert second["blocks"][0] == {**ran, "status": "cached", "reason": "", "seconds": 0.0}
+
+    doc.write_text(doc.read_text().replace("x = 1", "x = 2"))
+    third = render()
+    assert third["blocks"][0]["reason"] == "code changed"
+    assert third["blocks"][0]["key"] != ran["key"]
+    assert (third["executed"], third["cached"]) == (1, 0)
 
 
+@pytest.mark.kernel
 def test_output_and_cache_dir_flags(write_doc, tmp_path: Path) -> None:
     doc = write_doc("```{python}\nprint('hi')\n```\n")
     out = tmp_path / "site" / "page.html"
@@ -118,6 +147,7 @@ def test_output_and_cache_dir_flags(write_doc, tmp_path: Path) -> None:
     assert not (doc.parent / ".noteflow").exists()
 
 
+@pytest.mark.kernel
 def test_cache_ls_and_gc(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
     doc = write_doc(
         "```{python}\n#| label: one\nprint(1)\n```\n\n```{python}\n#| label: two\nprint(2)\n```\n"
@@ -161,6 +191,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert main(["render", str(tmp_path / "x.md"), "-P", "novalue"]) == 2
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.md")))
 def test_examples_render(name: str, tmp_path: Path) -> None:
     if name == "polyglot.md":
