@@ -22,8 +22,8 @@ MAX_EXPANDED_NODES = 100_000
 """Most values a YAML text may stand for once its aliases are expanded."""
 
 _QUOTE_HINT = 'give a valid value, or write text in quotes without a `!!` tag: "2026-13-45"'
-_FAILURES = (ValueError, TypeError, OverflowError, ArithmeticError)
-"""What PyYAML's constructors raise besides its own errors (dates, ints, keys)."""
+_FAILURES = (ValueError, TypeError, ArithmeticError, LookupError, AttributeError)
+"""What PyYAML raises besides its own errors (dates, ints, keys), outside constructors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,29 +68,43 @@ def load_yaml(
     """
     last_line = line + text.count("\n")
 
-    def fail(problem: str, mark: yaml.Mark | None, advice: str | None = hint) -> DocumentError:
-        where = line if mark is None else min(line + mark.line, last_line)
+    def fail(problem: str, offset: int = 0, advice: str | None = hint) -> DocumentError:
+        where = min(line + offset, last_line)
         return error(f"bad YAML in {what}: {problem}", path=path, line=where, hint=advice)
 
-    loader = _Loader(text)
+    try:
+        root, value = _compose_and_construct(text)
+    except _UnreadableValue as err:
+        raise fail(_problem(err), _mark_line(err), _QUOTE_HINT) from None
+    except yaml.MarkedYAMLError as err:
+        raise fail(_problem(err), _mark_line(err)) from None
+    except yaml.reader.ReaderError as err:
+        problem = f"character {err.character:#x} is not allowed in YAML"
+        raise fail(problem, text.count("\n", 0, err.position)) from None
+    except yaml.YAMLError as err:
+        raise fail(str(err)) from None
+    except RecursionError:
+        raise fail("nested too deeply to read") from None
+    except _FAILURES as err:
+        raise fail(str(err)) from None
+    return LoadedYaml(value=value, root=root, first_line=line)
+
+
+def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
+    loader = _Loader(text)  # checks the characters first
     try:
         root = loader.get_single_node()
-        if root is not None:
-            _check_aliases(root)
-        value = None if root is None else loader.construct_document(root)
-    except _UnreadableValue as err:
-        raise fail(_problem(err), err.problem_mark, _QUOTE_HINT) from None
-    except yaml.MarkedYAMLError as err:
-        raise fail(_problem(err), err.problem_mark or err.context_mark) from None
-    except yaml.YAMLError as err:
-        raise fail(str(err), None) from None
-    except RecursionError:
-        raise fail("nested too deeply to read", None) from None
-    except _FAILURES as err:
-        raise fail(str(err), None) from None
+        if root is None:
+            return None, None
+        _check_aliases(root)
+        return root, loader.construct_document(root)
     finally:
         loader.dispose()
-    return LoadedYaml(value=value, root=root, first_line=line)
+
+
+def _mark_line(err: yaml.MarkedYAMLError) -> int:
+    mark = err.problem_mark or err.context_mark
+    return mark.line if mark is not None else 0
 
 
 def plain_data_problem(value: Any) -> str | None:
@@ -121,9 +135,9 @@ class _Loader(yaml.SafeLoader):
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep=deep)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             raise
-        except _FAILURES as err:
+        except Exception as err:  # any constructor failure on user data
             raise _UnreadableValue(None, None, _unreadable(node, err), node.start_mark) from err
 
 

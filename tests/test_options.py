@@ -8,14 +8,18 @@ import pytest
 
 from noteflow.errors import OptionError
 from noteflow.options import (
+    ALL_OPTIONS,
     DISPLAY_ONLY_OPTIONS,
+    EXECUTION_OPTIONS,
     KNOWN_OPTIONS,
     FenceHeader,
+    key_options,
     merge_options,
     normalise,
     parse_fence_info,
     split_myst_options,
     split_option_lines,
+    unknown_option_message,
 )
 
 PATH = "doc.md"
@@ -294,6 +298,12 @@ NORMALISE: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({"results": "hold"}, {"results": "hold"}),
     ({"results": "hide", "output": False}, {"output": False}),
     ({"kernel": "python3"}, {"kernel": "python3"}),
+    ({"output-limit": 1000}, {"output-limit": 1000}),
+    ({"output_limit": "5 MB"}, {"output-limit": 5_000_000}),
+    ({"output-limit": "2kB"}, {"output-limit": 2000}),
+    ({"output-limit": "1 MiB"}, {"output-limit": 1_048_576}),
+    ({"output-limit": "1.5GB"}, {"output-limit": 1_500_000_000}),
+    ({"output-limit": "300"}, {"output-limit": 300}),
     (
         {"code-fold": True, "R.options": {"width": 80}},
         {"code-fold": True, "r-options": {"width": 80}},
@@ -411,6 +421,19 @@ ERRORS: list[tuple[str, Any, int, list[str]]] = [
     ("myst", "---\nlabel: a\ntimeout: -5\n---\nx", 12, ["'timeout'", "-5"]),
     ("myst", "---\n- a\n---\n", 11, ["key: value"]),
     ("normalise", {"echo": "yes"}, 10, ["'echo'", '"yes"']),
+    ("normalise", {"output-limit": 0}, 10, ["'output-limit'", "positive number of bytes", "0"]),
+    ("normalise", {"output-limit": "5 TB"}, 10, ["'output-limit'", '"5 TB"']),
+    ("normalise", {"output-limit": True}, 10, ["'output-limit'", "true"]),
+    ("normalise", {"output-limit": "1e999 GB"}, 10, ["'output-limit'"]),
+    ("normalise", {"kernel": "../python3"}, 10, ["'kernel'", "kernelspec name"]),
+    ("normalise", {"files": ["ok.csv", "a\0b"]}, 10, ["'files'", "impossible path"]),
+    ("normalise", {"files": "d/" + "x" * 256}, 10, ["'files'", "impossible path", "..."]),
+    ("normalise", {"with": {"a": {2: 1}}}, 10, ["'with'", "key 2", "not text"]),
+    ("lines", "#| echo: false\n#| x: !!int x", 11, ["bad YAML", "'x' is not an integer"]),
+    ("lines", "#| a: &a [*a]", 10, ["bad YAML", "alias refers to a value that contains it"]),
+    ("lines", "#| a: {[1]: 2}", 10, ["bad YAML", "unhashable key"]),
+    ("myst", ":tags: [a]\n:when: 2026-13-45\nx", 11, ["bad YAML", "'2026-13-45' is not a date"]),
+    ("myst", "---\nlabel: a\nx: !!float x\n---\n", 12, ["bad YAML", "'x' is not a number"]),
     ("normalise", {"timeout": float("inf")}, 10, ["'timeout'", "Infinity"]),
     ("normalise", {"label": ""}, 10, ["'label'", '""']),
     ("normalise", {"class": ["a", ""]}, 10, ["'classes'", '["a", ""]']),
@@ -448,6 +471,68 @@ def test_errors(kind: str, given: Any, line: int, fragments: list[str]) -> None:
 
 def test_display_only_options_never_change_execution() -> None:
     execution = {"uses", "exports", "files", "cache", "eval", "error", "timeout", "kernel"}
-    assert execution <= KNOWN_OPTIONS
+    assert execution | {"output-limit"} <= KNOWN_OPTIONS
     assert not execution & DISPLAY_ONLY_OPTIONS
     assert {"echo", "output", "include", "fig-cap", "code-fold"} <= DISPLAY_ONLY_OPTIONS
+
+
+def test_key_options_keep_what_changes_execution_and_drop_the_rest() -> None:
+    options = {
+        "timeout": 30,
+        "eval": True,
+        "cache": False,
+        "error": True,
+        "kernel": "python3",
+        "output-limit": 1000,
+        "with": {"path": "d.csv"},
+        "echo": False,
+        "fig-cap": "A figure",
+        "label": "load",
+        "classes": ["wide"],
+        "uses": ["x"],
+        "files": ["d.csv"],
+        "eco": False,
+        "fig-width": 5,
+        "tags": ["remove-input"],
+    }
+    assert key_options(options) == {
+        "cache": False,
+        "error": True,
+        "eval": True,
+        "kernel": "python3",
+        "output-limit": 1000,
+        "timeout": 30,
+        "with": {"path": "d.csv"},
+    }
+    assert list(key_options(options)) == sorted(key_options(options))
+    assert key_options({"eco": False, "echo": True}) == {}
+
+
+def test_every_option_name_noteflow_knows_is_in_all_options() -> None:
+    assert KNOWN_OPTIONS | DISPLAY_ONLY_OPTIONS | EXECUTION_OPTIONS <= ALL_OPTIONS
+    assert {"output-limit", "tags", "results", "message", "fig-width"} <= ALL_OPTIONS
+    assert "eco" not in ALL_OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("eco", "unknown option 'eco'; did you mean 'echo'?"),
+        ("timout", "unknown option 'timout'; did you mean 'timeout'?"),
+        ("output-limt", "unknown option 'output-limt'; did you mean 'output-limit'?"),
+        ("zzzz", "unknown option 'zzzz'; it is ignored"),
+    ],
+)
+def test_unknown_option_message(name: str, message: str) -> None:
+    assert unknown_option_message(name) == message
+
+
+def test_option_lines_warn_of_an_unknown_name_at_its_line(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="noteflow"):
+        options, _, _ = split_option_lines(
+            "#| echo: false\n#| eco: true\nx", ("#|",), path=PATH, line=LINE
+        )
+    assert options == {"echo": False, "eco": True}
+    assert [r.getMessage() for r in caplog.records] == [
+        "doc.md:11: unknown option 'eco'; did you mean 'echo'?"
+    ]

@@ -182,6 +182,170 @@ ERRORS: list[Any] = [
         "front matter must be a YAML mapping",
         id="front-matter-not-a-mapping",
     ),
+    # YAML that parses but does not construct: the line of the key, never a traceback
+    pytest.param(
+        "---\ntitle: T\nx: !!int x\n---\n",
+        DocumentError,
+        3,
+        "bad YAML in front matter: 'x' is not an integer",
+        id="front-matter-tag-that-fails",
+    ),
+    pytest.param(
+        "---\ntitle: T\nauthor: Ada\ndate: 2026-13-45\n---\n",
+        DocumentError,
+        4,
+        "'2026-13-45' is not a date (month must be in 1..12)",
+        id="front-matter-impossible-date",
+    ),
+    pytest.param(
+        "---\ntitle: T\nparams:\n  a: 1\n  b: &x [*x]\n---\n",
+        DocumentError,
+        5,
+        "an alias refers to a value that contains it",
+        id="front-matter-recursive-alias",
+    ),
+    pytest.param(
+        "---\ntitle: T\nx: {[1]: 2}\n---\n",
+        DocumentError,
+        3,
+        "found unhashable key",
+        id="front-matter-unhashable-key",
+    ),
+    pytest.param(
+        "---\ntitle: T\nx: !!python/name:os.system\n---\n",
+        DocumentError,
+        3,
+        "could not determine a constructor",
+        id="front-matter-python-tag",
+    ),
+    pytest.param(
+        "---\ntitle: T\nx: " + "[" * 500 + "\n---\n",
+        DocumentError,
+        2,
+        "nested too deeply",
+        id="front-matter-nested-too-deeply",
+    ),
+    pytest.param(
+        "---\ntitle: T\nx: \x01\n---\n",
+        DocumentError,
+        3,
+        "character 0x1 is not allowed in YAML",
+        id="front-matter-control-character",
+    ),
+    # front matter keys noteflow reads, with the wrong shape
+    pytest.param(
+        "---\ntitle: T\nkernels: 5\n---\n",
+        DocumentError,
+        3,
+        "front matter `kernels` must be a mapping of language: kernelspec",
+        id="front-matter-kernels-not-a-mapping",
+    ),
+    pytest.param(
+        "---\nkernels:\n  r: ir\n  python: 5\n---\n",
+        DocumentError,
+        4,
+        "front matter `kernels` must map a language to a kernelspec name, got 'python': 5",
+        id="front-matter-kernel-not-a-name",
+    ),
+    pytest.param(
+        "---\ntitle: [a, b]\n---\n",
+        DocumentError,
+        2,
+        "front matter `title` must be text",
+        id="front-matter-title-a-list",
+    ),
+    pytest.param(
+        "---\ntitle: T\nparams:\n  n: 1\n  m: {1: a, b: c}\n---\n",
+        DocumentError,
+        5,
+        "front matter `params` parameter 'm' has a mapping key 1 that is not text",
+        id="front-matter-param-with-a-number-key",
+    ),
+    pytest.param(
+        "---\nenvironment: [requirements.txt, 5]\n---\n",
+        DocumentError,
+        2,
+        "front matter `environment` must be the path of a lock file",
+        id="front-matter-environment-not-paths",
+    ),
+    pytest.param(
+        "---\ntheme: {a: 1}\n---\n",
+        DocumentError,
+        2,
+        "front matter `theme` must be a theme name",
+        id="front-matter-theme-a-mapping",
+    ),
+    pytest.param(
+        "---\ntitle: T\nexecute:\n  echo: false\n  timeout: never\n---\n",
+        OptionError,
+        5,
+        "option 'timeout' must be a positive number of seconds",
+        id="front-matter-execute-bad-option-at-its-line",
+    ),
+    # option lines and MyST options whose YAML does not construct
+    pytest.param(
+        "```{python}\n#| echo: false\n#| x: !!int x\nx = 1\n```\n",
+        OptionError,
+        3,
+        "bad YAML in option lines: 'x' is not an integer",
+        id="option-lines-tag-that-fails",
+    ),
+    pytest.param(
+        "```{python}\n#| when: 2026-13-45\nx = 1\n```\n",
+        OptionError,
+        2,
+        "'2026-13-45' is not a date",
+        id="option-lines-impossible-date",
+    ),
+    pytest.param(
+        "```{python}\n#| a: 1\n#| uses: &x [*x]\nx = 1\n```\n",
+        OptionError,
+        3,
+        "an alias refers to a value that contains it",
+        id="option-lines-recursive-alias",
+    ),
+    pytest.param(
+        "```{code-cell} ipython3\n:tags: [a]\n:x: !!int x\nx = 1\n```\n",
+        OptionError,
+        3,
+        "bad YAML in a cell option: 'x' is not an integer",
+        id="myst-option-tag-that-fails",
+    ),
+    pytest.param(
+        "```{code-cell} ipython3\n---\necho: false\nx: 2026-13-45\n---\nx = 1\n```\n",
+        OptionError,
+        4,
+        "bad YAML in the options block: '2026-13-45' is not a date",
+        id="myst-header-impossible-date",
+    ),
+    pytest.param(
+        "```{python}\n#| files: [data.csv, '" + "a" * 300 + "']\nx = 1\n```\n",
+        OptionError,
+        2,
+        "option 'files' names an impossible path",
+        id="files-path-longer-than-a-file-name",
+    ),
+    pytest.param(
+        "```{python}\n#| kernel: " + "k" * 10 + "/x\nx = 1\n```\n",
+        OptionError,
+        2,
+        "option 'kernel' must be a kernelspec name",
+        id="kernel-not-a-kernelspec-name",
+    ),
+    pytest.param(
+        "```{data #d path=d.csv}\n1: x\n```\n",
+        OptionError,
+        1,
+        "option 'with' has a mapping key 1 that is not text",
+        id="component-parameter-key-a-number",
+    ),
+    pytest.param(
+        "```{data #d}\npath: !!int x\n```\n",
+        DocumentError,
+        2,
+        "bad YAML in {data} parameters: 'x' is not an integer",
+        id="component-parameters-tag-that-fails",
+    ),
     # option comments
     pytest.param(
         "# T\n\n```{python}\n#| echo: false\n#| fig-cap: a: b\nx = 1\n```\n",
@@ -408,3 +572,77 @@ def test_execute_must_be_a_mapping(tmp_path: Path) -> None:
     with pytest.raises(DocumentError) as info:
         parse_document(tmp_path / "d.md", "---\nexecute: fast\n---\n\ntext\n")
     assert info.value.line == 2 and "execute" in info.value.message
+
+
+def test_a_document_that_is_not_utf8_is_an_error_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "d.md"
+    path.write_bytes(b"# Title\n\ncaf\xe9\n")
+    with pytest.raises(DocumentError) as info:
+        read_document(path)
+    assert (info.value.line, info.value.message) == (3, "byte 0xe9 is not UTF-8")
+
+
+# --------------------------------------------------------------------------- unknown options
+
+UNKNOWN_OPTIONS = [
+    pytest.param("```{python}\n#| echo: true\n#| eco: false\nx = 1\n```\n", 3, "eco", id="lines"),
+    pytest.param("```{python #a tmeout=3}\nx = 1\n```\n", 1, "tmeout", id="attributes"),
+    pytest.param("```{r a, eval=TRUE, ecko=FALSE}\nx <- 1\n```\n", 1, "ecko", id="r-header"),
+    pytest.param("```{code-cell} ipython3\n:tags: [a]\n:evl: false\nx\n```\n", 3, "evl", id="myst"),
+    pytest.param("---\nexecute:\n  echo: false\n  cahce: false\n---\n", 4, "cahce", id="execute"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "name"), UNKNOWN_OPTIONS)
+def test_unknown_option_warns_with_a_did_you_mean(
+    text: str, line: int, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="noteflow"):
+        parse_document(Path("doc.md"), text)
+    path = Path("doc.md").resolve()
+    suggestion = {"eco": "echo", "tmeout": "timeout", "ecko": "echo", "evl": "eval"}.get(
+        name, "cache"
+    )
+    expected = f"{path}:{line}: unknown option '{name}'; did you mean '{suggestion}'?"
+    assert [r.getMessage() for r in caplog.records] == [expected]
+
+
+def test_options_of_quarto_knitr_and_myst_do_not_warn(caplog: pytest.LogCaptureFixture) -> None:
+    text = (
+        "```{r a, message=FALSE, fig.width=5, results='hold'}\nx <- 1\n```\n\n"
+        "```{python}\n#| warning: false\n#| code-fold: true\nx = 1\n```\n\n"
+        "```{code-cell} ipython3\n:tags: [remove-input]\ny = 1\n```\n\n"
+        "```{data #d path=d.csv preview=3}\n```\n"
+    )
+    with caplog.at_level("WARNING", logger="noteflow"):
+        parse_document(Path("doc.md"), text)
+    assert caplog.records == []
+
+
+def test_an_unknown_option_far_from_every_name_says_it_is_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("WARNING", logger="noteflow"):
+        document = parse_document(Path("doc.md"), "```{python}\n#| zzzz: 1\nx = 1\n```\n")
+    assert caplog.records[0].getMessage().endswith(":2: unknown option 'zzzz'; it is ignored")
+    assert document.blocks[0].options == {"zzzz": 1}
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_bad_front_matter_exits_2_with_one_line_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from noteflow.cli import main
+
+    path = tmp_path / "doc.md"
+    path.write_text("---\ntitle: T\ndate: 2026-13-45\n---\n\n```{python}\nx = 1\n```\n")
+    assert main(["render", str(path)]) == 2
+    err = capsys.readouterr().err
+    first = err.splitlines()[0]
+    assert first == (
+        f"error: {path.resolve()}:3: bad YAML in front matter: "
+        "'2026-13-45' is not a date (month must be in 1..12)"
+    )
+    assert "Traceback" not in err and not (tmp_path / "doc.html").exists()
