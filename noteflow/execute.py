@@ -217,8 +217,9 @@ class Executor(Restorer):
                     if immediate is not None:
                         run.results[planned.id] = immediate
                     else:
-                        emit("running", planned, None)
-                        running[pool.submit(self._execute, planned, run)] = planned
+                        current = run.planned.get(planned.id, planned)  # maybe found stale now
+                        emit("running", current, None)
+                        running[pool.submit(self._execute, current, run)] = current
                         busy.add(planned.node.kernel)
                 pending.remove(planned)
                 if self.jobs == 1 and running:

@@ -51,13 +51,31 @@ def file_digest(path: Path) -> str:
     return _digests[marker]
 
 
+SOURCE_SUFFIXES = (".md", ".qmd", ".Rmd", ".ipynb")
+PAGE_SUFFIXES = (".html", ".ipynb")
+
+
 def _listing(path: Path) -> tuple[int, str]:
-    """How many names a directory holds and the sha256 of its sorted names."""
+    """How many names a directory holds and the sha256 of its sorted names.
+
+    Hidden names (the store, temp files) and pages rendered from a document beside them
+    (`report.html` next to `report.md`) are left out: noteflow writes those itself.
+    """
     try:
-        names = sorted(os.listdir(path))
+        names = [n for n in os.listdir(path) if not n.startswith(".")]
     except OSError:
         return 0, "missing"
-    return len(names), hashlib.sha256("\0".join(names).encode("utf-8", "replace")).hexdigest()
+    stems = {n.rsplit(".", 1)[0] for n in names if n.endswith(SOURCE_SUFFIXES)}
+    kept = sorted(
+        n
+        for n in names
+        if not (
+            n.endswith(PAGE_SUFFIXES)
+            and n.rsplit(".", 1)[0] in stems
+            and not n.endswith(SOURCE_SUFFIXES)
+        )
+    )
+    return len(kept), hashlib.sha256("\0".join(kept).encode("utf-8", "replace")).hexdigest()
 
 
 def in_project(path: str, root: Path, excluded: Iterable[Path]) -> str | None:
@@ -66,7 +84,7 @@ def in_project(path: str, root: Path, excluded: Iterable[Path]) -> str | None:
         relative = Path(os.path.normpath(path)).relative_to(root)
     except ValueError:
         return None
-    if not relative.parts or SKIPPED_PARTS.intersection(relative.parts):
+    if SKIPPED_PARTS.intersection(relative.parts):
         return None
     absolute = root / relative
     if any(absolute == e or e in absolute.parents for e in excluded):
@@ -98,6 +116,8 @@ def snapshot(kind: str, relative: str, root: Path) -> FileRead | None:
     except OSError:
         return FileRead(relative, "dir" if kind == "dir" else "file", 0, 0, "missing")
     if os.path.isdir(path):
+        if kind != "dir":
+            return None
         count, digest = _listing(path)
         return FileRead(relative, "dir", count, stat.st_mtime_ns, digest)
     if kind == "dir":
