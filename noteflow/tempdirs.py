@@ -39,7 +39,9 @@ def make_temp_dir(kind: str) -> Path:
 
 def record_process(folder: Path, pid: int) -> None:
     """Note that the sweep must end process `pid` (and its group) if `folder`'s owner dies."""
-    (folder / RECORDED_PROCESS).write_text(f"{pid} {process_start(pid)}\n", encoding="ascii")
+    partial = folder / f"{RECORDED_PROCESS}.partial"
+    partial.write_text(f"{pid} {process_start(pid)}\n", encoding="ascii")
+    partial.replace(folder / RECORDED_PROCESS)  # a reader never sees half a line
 
 
 def sweep_orphans() -> int:

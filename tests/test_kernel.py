@@ -73,3 +73,68 @@ def test_page_is_self_contained(write_doc) -> None:
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "@import" not in page and not re.search(r"url\(\s*['\"]?https?:", page)
     assert "<math" in page
+
+
+def truncation(outputs: list[dict]) -> int:
+    """Bytes the notice at the end says were dropped; 0 if there is none."""
+    last = outputs[-1] if outputs else {}
+    return int(last.get("metadata", {}).get("noteflow", {}).get("truncated", 0))
+
+
+def test_output_limit_keeps_the_first_bytes_and_counts_the_rest(session: KernelSession) -> None:
+    result = session.execute("for i in range(1000):\n    print('x' * 99)", output_limit=10_000)
+    assert result.status == "ok"
+    assert result.outputs[0]["text"] == ("x" * 99 + "\n") * 100
+    assert truncation(result.outputs) == 90_000
+    assert "raise output-limit" in result.outputs[-1]["data"]["text/plain"]
+
+
+def test_default_output_limit_is_5_mb(session: KernelSession) -> None:
+    result = session.execute("import sys\nfor i in range(6):\n    sys.stdout.write('y' * 2**20)")
+    assert len(result.outputs[0]["text"]) == 5 * 2**20
+    assert truncation(result.outputs) == 2**20
+
+
+def test_images_count_against_the_output_limit(session: KernelSession) -> None:
+    code = (
+        "from IPython.display import Image, display\n"
+        "png = bytes.fromhex('89504e470d0a1a0a') + bytes(3000)\n"
+        "for i in range(2000):\n    display(Image(data=png, format='png'))"
+    )
+    result = session.execute(code, output_limit=100_000)
+    images = [o for o in result.outputs if "image/png" in o.get("data", {})]
+    each = len(images[0]["data"]["image/png"]) + len(images[0]["data"]["text/plain"])
+    assert len(images) == 100_000 // each
+    assert truncation(result.outputs) == (2000 - len(images)) * each
+
+
+MEASURE_PRINT = """
+import resource, sys
+from pathlib import Path
+from noteflow.adapters import load_adapters
+from noteflow.kernel import KernelSession
+session = KernelSession("python3", load_adapters()["python"], Path(sys.argv[1]))
+session.start()
+try:
+    result = session.execute("for i in range(1_000_000): print('x' * 99)", timeout=120)
+finally:
+    session.shutdown()
+kept = sum(len(o.get("text", "")) for o in result.outputs)
+print(kept, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_while_a_block_prints_100_mb(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE_PRINT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    kept, peak_mb = (int(field) for field in done.stdout.split())
+    assert kept == 5 * 2**20
+    assert peak_mb < 200, f"peak RSS {peak_mb} MB while 100 MB were printed"
