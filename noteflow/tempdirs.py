@@ -2,14 +2,16 @@
 
 A kernel's connection file and IPC sockets, and the values a kernel stages for the store,
 live in folders under the system temp directory. A render that is SIGKILLed cannot remove
-them, so each folder's name records who owns it: `noteflow-<kind>-<pid>-<start>-<random>`,
-where `<start>` is the owning process's start time (clock ticks since boot, from
-`/proc/<pid>/stat`; 0 where the platform has no `/proc`). `sweep_orphans` removes the
+them, so each folder's name records who owns it:
+`noteflow-<kind>-<pid>-<start>-<pidns>-<random>`, where `<start>` is the owning process's
+start time (clock ticks since boot, from `/proc/<pid>/stat`) and `<pidns>` its pid
+namespace (both 0 where the platform has no `/proc`). `sweep_orphans` removes the
 folders whose owner is gone; the start time tells a live owner from a new process that
-got the same pid. A folder can also name a process its owner started (a kernel, with
-`record_process`): the sweep ends that process too, since not every kernel exits when
-the process that started it dies (IRkernel and Deno's kernel do not). It costs one
-listing of the temp directory.
+got the same pid, and folders made in another pid namespace (a container sharing the
+temp directory) are left alone, since their pids mean nothing here. A folder can also
+name a process its owner started (a kernel, with `record_process`): the sweep ends that
+process too, since not every kernel exits when the process that started it dies
+(IRkernel and Deno's kernel do not). It costs one listing of the temp directory.
 """
 
 from __future__ import annotations
@@ -25,15 +27,17 @@ from pathlib import Path
 PREFIX = "noteflow-"
 RECORDED_PROCESS = "process"
 """The file in a temp folder naming a process to end with it: `<pid> <start>`."""
-_NAME = re.compile(r"noteflow-(?P<kind>[a-z]+)-(?P<pid>\d+)-(?P<start>\d+)-[A-Za-z0-9_]+")
+_NAME = re.compile(
+    r"noteflow-(?P<kind>[a-z]+)-(?P<pid>\d+)-(?P<start>\d+)-(?P<pidns>\d+)-[A-Za-z0-9_]+"
+)
 
 
 def make_temp_dir(kind: str) -> Path:
-    """A new folder (mode 0700) `noteflow-<kind>-<pid>-<start>-<random>` in the temp dir."""
+    """A new folder (mode 0700) `noteflow-<kind>-<pid>-<start>-<pidns>-<random>` in the temp dir."""
     if not re.fullmatch(r"[a-z]+", kind):
         raise ValueError(f"temp folder kind must be lowercase letters, got {kind!r}")
     pid = os.getpid()
-    prefix = f"{PREFIX}{kind}-{pid}-{process_start(pid)}-"
+    prefix = f"{PREFIX}{kind}-{pid}-{process_start(pid)}-{pid_namespace()}-"
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
@@ -69,6 +73,8 @@ def _is_orphan(entry: os.DirEntry[str]) -> bool:
             return False
     except OSError:
         return False
+    if int(match["pidns"]) != pid_namespace():
+        return False  # made in another container: its pid cannot be checked from here
     return not owner_alive(int(match["pid"]), int(match["start"]))
 
 
@@ -102,6 +108,14 @@ def owner_alive(pid: int, start: int) -> bool:
     if state == "Z":
         return False  # exited, not yet reaped by its parent
     return start == 0 or now == 0 or now == start
+
+
+def pid_namespace() -> int:
+    """The inode of this process's pid namespace; 0 if unknown."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
 
 
 def process_start(pid: int) -> int:

@@ -22,6 +22,7 @@ from noteflow.iopub import OutputCollector
 from noteflow.kernel import KernelSession, KernelStartError
 from noteflow.tempdirs import (
     make_temp_dir,
+    pid_namespace,
     process_start,
     record_process,
     sweep_orphans,
@@ -252,7 +253,8 @@ def test_temp_folder_is_private_and_names_its_owner(private_tmp: Path) -> None:
     folder = make_temp_dir("values")
     pid = os.getpid()
     assert folder.parent == private_tmp
-    assert folder.name.startswith(f"noteflow-values-{pid}-{process_start(pid)}-")
+    owner = f"{pid}-{process_start(pid)}-{pid_namespace()}"
+    assert folder.name.startswith(f"noteflow-values-{owner}-")
     assert folder.stat().st_mode & 0o777 == 0o700
 
 
@@ -270,11 +272,18 @@ def test_sweep_removes_folders_of_dead_processes_and_keeps_live_ones(private_tmp
 
 def test_sweep_sees_through_a_reused_pid(private_tmp: Path) -> None:
     pid = os.getpid()
-    reused = private_tmp / f"noteflow-values-{pid}-{process_start(pid) + 1}-abcdefgh"
+    reused = private_tmp / f"noteflow-values-{pid}-{process_start(pid) + 1}-{pid_namespace()}-abc"
     reused.mkdir()
     mine = make_temp_dir("values")
     assert sweep_orphans() == 1
     assert not reused.exists() and mine.is_dir()
+
+
+def test_sweep_leaves_folders_of_another_pid_namespace_alone(private_tmp: Path) -> None:
+    elsewhere = private_tmp / f"noteflow-values-999999-1-{pid_namespace() + 1}-abcdefgh"
+    elsewhere.mkdir()
+    assert sweep_orphans() == 0
+    assert elsewhere.is_dir()
 
 
 def test_sweep_ends_the_process_a_dead_owner_left_running(private_tmp: Path) -> None:
