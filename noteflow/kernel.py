@@ -112,6 +112,8 @@ class KernelSession:
             km.kernel_spec  # noqa: B018 (loads the kernelspec, or raises)
         except NoSuchKernel:
             raise self._start_error("no such kernelspec is installed") from None
+        except (ValueError, OSError) as err:  # a kernel.json that is not valid JSON
+            raise self._start_error(f"its kernelspec cannot be read: {err}") from None
         km.connection_file = os.path.join(self._tmp or "", "connection.json")
         if self.adapter.transport == "ipc":
             km.transport = "ipc"
