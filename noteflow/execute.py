@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from .adapters import Adapter, load_adapters
 from .components import ComponentContext, ComponentError, decode_value, encode_value, make_component
-from .kernel import Execution, KernelSession
+from .kernel import Execution, KernelSession, KernelStartError
 from .model import (
     BlockId,
     BlockResult,
@@ -69,6 +69,7 @@ class KernelBackend(Protocol):
         silent: bool = False,
         user_expressions: Mapping[str, str] | None = None,
         cancel: Callable[[], bool] | None = None,
+        output_limit: int | None = None,
     ) -> Execution: ...
 
     def restart(self) -> None: ...
@@ -104,6 +105,7 @@ class Executor(Restorer):
         self._os_reads: OsReadWatcher | None = None
         self._os_reads_tried = False
         self._os_reads_lock = threading.Lock()
+        self._start_failures: dict[str, KernelStartError] = {}
 
     def __enter__(self) -> Executor:
         return self
@@ -179,6 +181,7 @@ class Executor(Restorer):
             cancel=(lambda: stop() or cancel()) if cancel else stop,
         )
         emit = on_event or (lambda kind, block, result: None)
+        self._start_failures.clear()
         self._restart_undone_effects(plan)
         self._start_needed(plan)
         hold = getattr(self.store, "hold", None)
@@ -294,7 +297,7 @@ class Executor(Restorer):
         try:
             foreign = self._foreign_inputs(planned.node, run)
             kernel = self.kernel_for(planned.node)
-        except RestoreError as err:
+        except (RestoreError, KernelStartError) as err:
             return self._failure(None, planned, Execution("error", [], 0.0, str(err)))
         with self._lock(planned.node.kernel):
             try:
@@ -372,7 +375,11 @@ class Executor(Restorer):
         if adapter.save_in_request and "reads" in adapter.templates:
             expressions["reads"] = adapter.template("reads")
         return kernel.backend.execute(
-            node.block.code, timeout=timeout, user_expressions=expressions, cancel=run.cancel
+            node.block.code,
+            timeout=timeout,
+            user_expressions=expressions,
+            cancel=run.cancel,
+            output_limit=node.block.option("output-limit"),
         )
 
     def _inline(self, kernel: LiveKernel, node: Node, timeout: float, run: RunState) -> Execution:
@@ -536,7 +543,22 @@ class Executor(Restorer):
             return self._locks.setdefault(kernel, threading.RLock())
 
     def kernel_for(self, node: Node) -> LiveKernel:
-        """The kernel for this node's kernelspec, started on first use."""
+        """The kernel for this node's kernelspec, started on first use.
+
+        A kernel that failed to start is not tried again in the same run: its other blocks
+        fail at once with the same reason.
+        """
+        with self._lock(node.kernel):
+            failure = self._start_failures.get(node.kernel)
+            if failure is not None:
+                raise failure
+            try:
+                return self._running_kernel(node)
+            except KernelStartError as err:
+                self._start_failures[node.kernel] = err
+                raise
+
+    def _running_kernel(self, node: Node) -> LiveKernel:
         with self._lock(node.kernel):
             kernel = self.kernels.get(node.kernel)
             if kernel is not None and kernel.backend.is_alive():

@@ -40,7 +40,8 @@ from .tempdirs import owner_alive, process_start
 
 log = logging.getLogger("noteflow")
 
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2
+CHECKSUM = b',"checksum":"'
 BLOB_MIME_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
@@ -153,7 +154,7 @@ class LocalStore:
 
     def _decode(self, key: CacheKey, raw: bytes, path: Path) -> Entry | None:
         try:
-            data = json.loads(raw)
+            data = json.loads(checked_body(raw))
             if data.get("format") != ENTRY_FORMAT or data.get("key") != key:
                 raise ValueError("wrong format or key")
             return entry_from_json(data)
@@ -163,7 +164,7 @@ class LocalStore:
 
     def put(self, entry: Entry) -> None:
         data = entry_to_json(self._externalise(entry))
-        atomic_write(self.entry_path(entry.key), json.dumps(data, sort_keys=True).encode())
+        atomic_write(self.entry_path(entry.key), with_checksum(json.dumps(data, sort_keys=True)))
 
     def _externalise(self, entry: Entry) -> Entry:
         outputs = tuple(self._externalise_output(o) for o in entry.outputs)
@@ -314,6 +315,26 @@ def entry_to_json(entry: Entry) -> dict[str, Any]:
     data["format"] = ENTRY_FORMAT
     data["outputs"] = [dict(o) for o in entry.outputs]
     return data
+
+
+def with_checksum(body: str) -> bytes:
+    """A JSON object's text with its own sha256 appended as a last member, `checksum`."""
+    encoded = body.encode()
+    digest = hashlib.sha256(encoded).hexdigest().encode()
+    return encoded[:-1] + CHECKSUM + digest + b'"}'
+
+
+def checked_body(raw: bytes) -> bytes:
+    """The JSON an entry file holds, once its checksum matches; ValueError if it does not."""
+    head, separator, tail = raw.rpartition(CHECKSUM)
+    body = head + b"}"
+    if (
+        not separator
+        or tail[64:] != b'"}'
+        or hashlib.sha256(body).hexdigest() != tail[:64].decode("ascii", "replace")
+    ):
+        raise ValueError("the entry does not match its checksum")
+    return body
 
 
 def entry_from_json(data: Mapping[str, Any]) -> Entry:

@@ -3,20 +3,99 @@
 It runs code with `exec` in its own namespace (the adapter's real set-up code included,
 so values are really saved and loaded with cloudpickle), captures stdout and the value of
 a final expression, and counts what it ran so tests can assert which blocks executed.
+
+A real kernel is a process of its own; this one shares the test's process. So that each
+fake kernel (and each restart) still starts from a fresh process's state, the shared state
+a document may change is swapped in around every request (`ProcessState`): environment
+variables whose name starts with `NF_`, `sys.path`, modules imported from the kernel's
+folder (a local module is imported afresh by each kernel, and pickled by reference to that
+kernel's copy, as in a real one), and the attributes of `SHARED_MODULES`. Documents run
+with fake kernels may change only these: any other module state (`random`'s generator,
+attributes of other standard modules) would leak between kernels and into the tests.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import io
+import os
+import string
+import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from noteflow.adapters import Adapter
 from noteflow.kernel import Execution
+
+ENV_PREFIX = "NF_"
+SHARED_MODULES: tuple[ModuleType, ...] = (string,)
+"""Standard modules whose attributes documents run with fake kernels may set."""
+_PRISTINE = {module.__name__: dict(vars(module)) for module in SHARED_MODULES}
+
+
+@dataclass
+class ProcessState:
+    """The part of a process's state a fake kernel keeps apart from the test process."""
+
+    folder: Path
+    environ: dict[str, str] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
+    modules: dict[str, ModuleType] = field(default_factory=dict)
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def fresh(cls, folder: Path) -> ProcessState:
+        """What a newly started kernel process has: the test's path with its folder first."""
+        path = [str(folder), *(p for p in sys.path if p != str(folder))]
+        pristine = {name: dict(attrs) for name, attrs in _PRISTINE.items()}
+        return cls(folder, path=path, attributes=pristine)
+
+    @classmethod
+    def capture(cls, folder: Path) -> ProcessState:
+        """The current process's values of the swapped state; local modules leave it."""
+        environ = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
+        local = {n: m for n, m in sys.modules.items() if _inside(m, folder)}
+        for name in local:
+            del sys.modules[name]
+        attributes = {m.__name__: dict(vars(m)) for m in SHARED_MODULES}
+        return cls(folder, environ, list(sys.path), local, attributes)
+
+    def install(self) -> None:
+        for name in [k for k in os.environ if k.startswith(ENV_PREFIX)]:
+            del os.environ[name]
+        os.environ.update(self.environ)
+        sys.path[:] = self.path
+        sys.modules.update(self.modules)
+        for module in SHARED_MODULES:
+            attributes = vars(module)
+            for name in set(attributes) - set(self.attributes[module.__name__]):
+                delattr(module, name)
+            attributes.update(self.attributes[module.__name__])
+
+
+def _inside(module: ModuleType, folder: Path) -> bool:
+    location = getattr(module, "__file__", None)
+    return bool(location) and Path(str(location)).parent == folder
+
+
+@contextlib.contextmanager
+def swapped(state: ProcessState) -> Iterator[ProcessState]:
+    """Run with `state` installed; yields it, and leaves the kernel's changes in it."""
+    outside = ProcessState.capture(state.folder)
+    state.install()
+    try:
+        yield state
+    finally:
+        inside = ProcessState.capture(state.folder)
+        state.environ, state.path = inside.environ, inside.path
+        state.modules, state.attributes = inside.modules, inside.attributes
+        outside.install()
 
 
 class FakeKernel:
@@ -26,16 +105,22 @@ class FakeKernel:
         self.adapter = adapter
         self.language_version = "3.fake"
         self.namespace: dict[str, Any] = {}
+        self.folder = Path(cwd).resolve()
+        self.process = ProcessState.fresh(self.folder)
         self.ran: list[str] = []
         self.alive = False
         self.starts = 0
         FakeKernel.instances.append(self)
 
     def start(self) -> None:
+        """A fresh namespace and a fresh process state (also on restart)."""
         self.alive = True
         self.starts += 1
         self.namespace = {"__name__": "__main__"}
-        exec(self.adapter.templates["setup"], self.namespace)
+        self.process = ProcessState.fresh(self.folder)
+        importlib.invalidate_caches()
+        with swapped(self.process):
+            exec(self.adapter.templates["setup"], self.namespace)
 
     def restart(self) -> None:
         self.start()
@@ -54,9 +139,14 @@ class FakeKernel:
         silent: bool = False,
         user_expressions: Mapping[str, str] | None = None,
         cancel: Callable[[], bool] | None = None,
+        output_limit: int | None = None,
     ) -> Execution:
         if not silent and code:
             self.ran.append(code)
+        with swapped(self.process):
+            return self._execute(code, silent, user_expressions or {})
+
+    def _execute(self, code: str, silent: bool, user_expressions: Mapping[str, str]) -> Execution:
         stdout = io.StringIO()
         try:
             with contextlib.redirect_stdout(stdout):
@@ -83,7 +173,7 @@ class FakeKernel:
                     "execution_count": None,
                 }
             )
-        return Execution("ok", outputs, 0.0, "", self._expressions(user_expressions or {}))
+        return Execution("ok", outputs, 0.0, "", self._expressions(user_expressions))
 
     def _run(self, code: str) -> Any:
         tree = ast.parse(code)

@@ -22,6 +22,7 @@ import pytest
 
 from noteflow.cli import main
 from noteflow.pipeline import RenderOptions, render_document, store_for
+from noteflow.store import with_checksum
 
 pytestmark = pytest.mark.kernel
 
@@ -135,8 +136,10 @@ def test_an_entry_of_the_wrong_shape_is_a_miss(tmp_path: Path, caplog: pytest.Lo
     for path in (store.root / "entries").glob("*/*.json"):
         entry = json.loads(path.read_bytes())
         if entry["block"] == "use":
+            entry.pop("checksum")
             entry["outputs"] = [{"output_type": "stream", "data": "oops"}, 5]
-            path.write_text(json.dumps(entry))
+            # A well-formed file (its checksum matches) whose content has the wrong shape.
+            path.write_bytes(with_checksum(json.dumps(entry, sort_keys=True)))
     with caplog.at_level(logging.WARNING, logger="noteflow"):
         assert render(doc) == {"make": "cached", "use": "executed"}
     assert any("corrupt cache entry" in r.getMessage() for r in caplog.records)
