@@ -13,6 +13,10 @@ measures, in this one process (time.perf_counter):
           dependents (`plan.graph.downstream`) executed.
 - cli:    `python -m noteflow render DOC -q` wall time, nothing stale (a new process:
           interpreter start and imports included).
+- tracking: the cost of observed file reads on a cached render. A document of N blocks
+          that each read a file without `files:`, rendered cached as a whole process,
+          against the same document whose cache was made with NOTEFLOW_TRACK_READS=0
+          (no reads recorded, none checked); runs alternate A B A B. Target <= 1.05x.
 
 Floor and cached runs are interleaved so machine noise hits both alike. Exit status 1
 when a target fails (so CI can run it), 2 when the benchmark itself is broken.
@@ -24,6 +28,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import shutil
 import statistics
@@ -56,6 +61,8 @@ TARGET_SIZE = 100
 COLD_REPEAT = 3
 EDIT_REPEAT = 3
 CLI_REPEAT = 5
+TRACKING_VS_UNTRACKED = 1.05
+"""Target: a cached render whose blocks read files costs at most this much more."""
 
 try:
     import pandas  # noqa: F401
@@ -350,6 +357,79 @@ def bench_size(n_blocks: int, repeat: int, workdir: Path) -> list[Row]:
     return rows
 
 
+def reading_document(n_blocks: int) -> str:
+    """N blocks that each read one of ten data files without declaring it."""
+    parts = ["---", f"title: Reads ({n_blocks} blocks)", "---", ""]
+    for index in range(n_blocks):
+        parts += [
+            f"Block {index} reads a file.",
+            "",
+            "```{python}",
+            f'with open("inputs/part-{index % 10}.csv") as handle:',
+            f"    rows_{index} = len(handle.read().splitlines()) + {index}",
+            f"print(rows_{index})",
+            "```",
+            "",
+        ]
+    return "\n".join(parts)
+
+
+def cli_render(path: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "noteflow", "render", str(path), "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0 or "executed" in proc.stderr.replace("0 executed", ""):
+        raise BenchError(f"cached CLI render failed or executed: {proc.stderr}")
+    return seconds
+
+
+def bench_tracking(n_blocks: int, repeat: int, workdir: Path) -> list[Row]:
+    """Cached whole-process renders with and without observed reads, alternated."""
+    env = dict(os.environ)
+    untracked_env = {**env, "NOTEFLOW_TRACK_READS": "0"}
+    paths = []
+    for name, variant_env in (("tracked", env), ("untracked", untracked_env)):
+        folder = workdir / f"reads-{name}-{n_blocks}"
+        (folder / "inputs").mkdir(parents=True)
+        for part in range(10):
+            (folder / "inputs" / f"part-{part}.csv").write_text("a,b\n" * (part + 1))
+        path = folder / "doc.md"
+        path.write_text(reading_document(n_blocks), encoding="utf-8")
+        subprocess.run(
+            [sys.executable, "-m", "noteflow", "render", str(path), "-q"],
+            check=True,
+            capture_output=True,
+            env=variant_env,
+        )
+        paths.append((path, variant_env))
+    entries = list((paths[0][0].parent / ".noteflow" / "entries").glob("*/*.json"))
+    if not entries or not all('"reads":[{' in e.read_text().replace(" ", "") for e in entries):
+        raise BenchError("the tracked cache does not record the blocks' reads")
+    tracked, untracked = [], []
+    for _ in range(repeat):
+        tracked.append(cli_render(*paths[0]))
+        untracked.append(cli_render(*paths[1]))
+    ratio = statistics.median(tracked) / statistics.median(untracked)
+    ok = ratio <= TRACKING_VS_UNTRACKED
+    return [
+        Row(n_blocks, "floor (no exec)", untracked, "0"),
+        Row(
+            n_blocks,
+            "cli cached, reads tracked",
+            tracked,
+            "0",
+            f"<= {TRACKING_VS_UNTRACKED}x untracked",
+            ok,
+            {"ratio": ratio},
+        ),
+    ]
+
+
 # -- profile and report ------------------------------------------------------------------
 
 
@@ -396,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15, help="floor/cached runs (default 15)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write results here")
     parser.add_argument("--profile", action="store_true", help="profile the cached render")
+    parser.add_argument(
+        "--no-tracking", action="store_true", help="skip the observed-reads comparison"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
@@ -405,11 +488,18 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for size in sizes:
                 rows += bench_size(size, args.repeat, workdir)
+            if not args.no_tracking:
+                tracking_rows = bench_tracking(TARGET_SIZE, args.repeat, workdir)
         except BenchError as err:
             print(f"bench: error: {err}", file=sys.stderr)
             return 2
         print(f"python {sys.version.split()[0]}, pandas blocks: {HAVE_PANDAS}")
         print(format_table(rows))
+        if not args.no_tracking:
+            print()
+            print("observed reads: the floor row is the cached CLI render without tracking")
+            print(format_table(tracking_rows))
+            rows += tracking_rows[1:]
         failed = [r for r in rows if r.ok is False]
         cached_failed = any(r.phase == "cached" for r in failed)
         if args.profile or cached_failed:

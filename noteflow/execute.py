@@ -10,9 +10,11 @@ stored. Failures propagate to dependents as `not-run`; independent blocks still 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -106,6 +108,8 @@ class Executor(Restorer):
         self._os_reads_tried = False
         self._os_reads_lock = threading.Lock()
         self._start_failures: dict[str, KernelStartError] = {}
+        self.track_reads = os.environ.get("NOTEFLOW_TRACK_READS", "1") != "0"
+        """Record the files blocks read (off with NOTEFLOW_TRACK_READS=0: `files:` only)."""
 
     def __enter__(self) -> Executor:
         return self
@@ -269,6 +273,8 @@ class Executor(Restorer):
                 planned, stale=True, reason=reason, entry=None, reruns_same_key=True
             )
             run.planned[planned.id] = planned
+            if run.stale_order is not None:
+                bisect.insort(run.stale_order, run.positions[planned.id])
         failure = _failed_upstream(planned.node, run.results)
         if failure:
             result = _not_run(planned, failure)
@@ -425,6 +431,8 @@ class Executor(Restorer):
     ) -> tuple[FileRead, ...]:
         """What the block read under the project root: its kernel's hooks plus the OS's."""
         adapter = kernel.adapter
+        if not self.track_reads:
+            return ()
         reported: Any = None
         if adapter.save_in_request:
             reported = execution.expression("reads")
@@ -445,7 +453,7 @@ class Executor(Restorer):
     def _os_watcher(self) -> OsReadWatcher | None:
         """The operating system's view of file opens, started with the first block run."""
         with self._os_reads_lock:
-            if not self._os_reads_tried:
+            if not self._os_reads_tried and self.track_reads:
                 self._os_reads_tried = True
                 watcher = OsReadWatcher(self.root, self.store.root / "tmp")
                 self._os_reads = watcher if watcher.start() else None
@@ -576,7 +584,7 @@ class Executor(Restorer):
     def _track_reads(self, kernel: LiveKernel) -> None:
         """Turn on the kernel's own record of the files its blocks read."""
         adapter = kernel.adapter
-        if "track" not in adapter.templates:
+        if "track" not in adapter.templates or not self.track_reads:
             return
         skip = adapter.strings([str(self.store.root), str(kernel.exchange)])
         code = adapter.template("track", root=adapter.string(str(self.root)), skip=skip)
@@ -610,12 +618,13 @@ def _writers_done(planned: PlannedBlock, run: RunState) -> bool:
     write a file it read (a file has no edge in the graph), and then it must run too."""
     if planned.stale or planned.entry is None or not planned.entry.reads:
         return True
-    for earlier in run.plan.blocks:
-        if earlier.id == planned.id:
-            return True
-        if earlier.stale and earlier.id not in run.results:
-            return False
-    return True
+    if run.stale_order is None:
+        run.stale_order = [i for i, b in enumerate(run.plan.blocks) if b.stale]
+        run.positions = {b.id: i for i, b in enumerate(run.plan.blocks)}
+    order = run.stale_order
+    while order and run.plan.blocks[order[0]].id in run.results:
+        order.pop(0)
+    return not order or order[0] > run.positions[planned.id]
 
 
 def _upstream_done(planned: PlannedBlock, run: RunState) -> bool:

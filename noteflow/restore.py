@@ -42,6 +42,9 @@ class RunState:
     results: dict[BlockId, BlockResult] = field(default_factory=dict)
     entries: dict[CacheKey, Entry] = field(default_factory=dict)
     cancel: Callable[[], bool] | None = None
+    stale_order: list[int] | None = None
+    """Plan positions of the blocks that run and have not finished (made on first use)."""
+    positions: dict[BlockId, int] = field(default_factory=dict)
 
 
 class Restorer:
