@@ -21,7 +21,7 @@ from .adapters import find_kernelspec
 from .components import registry
 from .errors import DocumentError
 from .model import BlockId, CacheKey, Entry, Graph, Node, Plan, PlannedBlock
-from .options import DISPLAY_ONLY_OPTIONS
+from .options import ALL_OPTIONS, DISPLAY_ONLY_OPTIONS
 from .reads import changed_read, file_digest
 from .store import Store
 
@@ -189,15 +189,24 @@ def key_components(
         "language": block.language,
         "kernel": _kernel_component(node, spec.argv if spec else ()),
         "code": block.code,
-        "options": {
-            k: v for k, v in block.options.items() if k not in DISPLAY_ONLY_OPTIONS | GRAPH_OPTIONS
-        },
+        "options": _keyed_options(block.options),
         "inputs": [[i.name, keys[i.producer]] for i in node.inputs if i.producer is not None],
         "params": [[i.name, _canonical(graph.params.get(i.name))] for i in node.inputs if i.param],
         "after": sorted(keys[a] for a in node.after if a in keys),
         "files": [[f, file_digest(base / f)] for f in node.files],
         "environment": environment,
         "snapshot": node.snapshot,
+    }
+
+
+def _keyed_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options that may change the result: not display-only ones, not those the graph
+    already resolved, not unknown ones (they only warn); other tools' options stay in,
+    since noteflow cannot tell they change nothing."""
+    return {
+        k: v
+        for k, v in sorted(options.items())
+        if k in ALL_OPTIONS and k not in DISPLAY_ONLY_OPTIONS | GRAPH_OPTIONS
     }
 
 
