@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fakekernel import FakeKernel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -108,10 +109,14 @@ _expected = render(_doc, _clean_cache)
 
 
 corruption = st.tuples(
-    st.integers(0, 10_000), st.sampled_from(OPERATIONS), st.integers(0, 10_000), st.integers(0, 10_000)
+    st.integers(0, 10_000),
+    st.sampled_from(OPERATIONS),
+    st.integers(0, 10_000),
+    st.integers(0, 10_000),
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
