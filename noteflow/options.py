@@ -253,9 +253,12 @@ def normalise_written(
 
 
 def is_possible_path(name: str) -> bool:
-    """False for a path no file system could hold: a NUL character, a part over 255 bytes."""
+    """False for a path no file system could hold: a NUL character, a part over 255 bytes,
+    over 4096 bytes in all."""
+    size = len(name.encode(errors="replace"))
     parts = re.split(r"[/\\]", name)
-    return "\0" not in name and all(len(part.encode(errors="replace")) <= 255 for part in parts)
+    short = size <= 4096 and all(len(part.encode(errors="replace")) <= 255 for part in parts)
+    return short and "\0" not in name
 
 
 def valid_kernel_name(name: Any) -> bool:

@@ -57,7 +57,7 @@ def load_yaml(
     text: str,
     *,
     what: str,
-    path: str,
+    path: str | None,
     line: int,
     error: type[DocumentError] = DocumentError,
     hint: str | None = None,
@@ -105,6 +105,15 @@ def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
 def _mark_line(err: yaml.MarkedYAMLError) -> int:
     mark = err.problem_mark or err.context_mark
     return mark.line if mark is not None else 0
+
+
+def value_or_text(text: str) -> Any:
+    """YAML's reading of `text` when it is plain data (as for `-P n=5`), else `text` itself."""
+    try:
+        value = load_yaml(text, what="a value", path=None, line=1).value
+    except DocumentError:
+        return text
+    return text if plain_data_problem(value) else value
 
 
 def plain_data_problem(value: Any) -> str | None:

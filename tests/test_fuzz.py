@@ -16,6 +16,8 @@ exception is a bug. No kernel runs. CI draws a few thousand documents (about 10 
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import logging
 import os
 from collections.abc import Iterator
@@ -103,30 +105,33 @@ VALUE = _flow(_flow(LEAF))
 ITEM = _flow(LEAF)
 
 
-@st.composite
-def yaml_mapping(draw: st.DrawFn, keys: list[str], depth: int = 0) -> list[str]:
+KINDS = st.sampled_from(["scalar", "typed", "map", "list", "raw"])
+ANCHORS = st.sampled_from(["", "", "&a ", "&b ", "!!map ", "!!seq "])
+TYPED = {key: st.sampled_from(values) for key, values in TYPED_VALUES.items()}
+RAW_LINE = st.text(max_size=20)
+
+
+@functools.cache
+def yaml_mapping(keys: tuple[str, ...], depth: int = 0) -> st.SearchStrategy[list[str]]:
     """Lines of a block-style YAML mapping: scalars, nested mappings and lists, anchors."""
     indent = "  " * depth
-    lines: list[str] = []
-    for _ in range(draw(st.integers(0, 4))):
-        key = draw(st.one_of(st.sampled_from(keys), st.text(max_size=6)))
-        typed = TYPED_VALUES.get(key)
-        kind = draw(st.sampled_from(["scalar", "typed", "map", "list", "raw"]))
-        anchor = draw(st.sampled_from(["", "", "&a ", "&b ", "!!map ", "!!seq "]))
-        if kind == "typed" and typed:
-            lines.append(f"{indent}{key}: {draw(st.sampled_from(typed))}")
-        elif kind == "map" and depth < 3:
-            lines.append(f"{indent}{key}: {anchor}")
-            lines.extend(draw(yaml_mapping(keys, depth + 1)))
-        elif kind == "list" and depth < 3:
-            lines.append(f"{indent}{key}: {anchor}")
+    key_strategy = st.one_of(st.sampled_from(keys), st.text(max_size=6))
+
+    @st.composite
+    def entry(draw: st.DrawFn) -> list[str]:
+        key, kind, anchor = draw(key_strategy), draw(KINDS), draw(ANCHORS)
+        if kind == "typed" and key in TYPED:
+            return [f"{indent}{key}: {draw(TYPED[key])}"]
+        if kind == "map" and depth < 3:
+            return [f"{indent}{key}: {anchor}", *draw(yaml_mapping(keys, depth + 1))]
+        if kind == "list" and depth < 3:
             items = draw(st.lists(ITEM, max_size=3))
-            lines.extend(f"{indent}  - {item}" for item in items)
-        elif kind == "raw":
-            lines.append(draw(st.text(max_size=20)))
-        else:
-            lines.append(f"{indent}{key}: {anchor}{draw(VALUE)}")
-    return lines
+            return [f"{indent}{key}: {anchor}", *(f"{indent}  - {item}" for item in items)]
+        if kind == "raw":
+            return [draw(RAW_LINE)]
+        return [f"{indent}{key}: {anchor}{draw(VALUE)}"]
+
+    return st.lists(entry(), max_size=4).map(lambda entries: [*itertools.chain(*entries)])
 
 
 # --------------------------------------------------------------------------- documents
@@ -151,50 +156,49 @@ CODE_LINES = [
 ]
 
 
-@st.composite
-def option_lines(draw: st.DrawFn) -> list[str]:
-    prefix = draw(st.sampled_from(["#| ", "#|", "//| ", "#|  ", "-- | "]))
-    return [prefix + line for line in draw(yaml_mapping(OPTION_NAMES))]
-
-
-@st.composite
-def myst_header(draw: st.DrawFn) -> list[str]:
-    if draw(st.booleans()):
-        lines = [
-            f":{key}: {draw(VALUE)}"
-            for key in draw(st.lists(st.sampled_from(OPTION_NAMES), max_size=3))
-        ]
-        return lines
-    closing = draw(st.sampled_from(["---", "---", ""]))
-    return ["---", *draw(yaml_mapping(OPTION_NAMES)), closing]
+OPTION_MAPPING = yaml_mapping(tuple(OPTION_NAMES))
+OPTION_LINES = st.builds(
+    lambda prefix, lines: [prefix + line for line in lines],
+    st.sampled_from(["#| ", "#|", "//| ", "#|  ", "-- | "]),
+    OPTION_MAPPING,
+)
+MYST_HEADER = st.one_of(
+    st.lists(st.tuples(st.sampled_from(OPTION_NAMES), VALUE), max_size=3).map(
+        lambda pairs: [f":{key}: {value}" for key, value in pairs]
+    ),
+    st.builds(
+        lambda lines, closing: ["---", *lines, closing],
+        OPTION_MAPPING,
+        st.sampled_from(["---", "---", ""]),
+    ),
+)
+MARKERS = st.sampled_from(["```", "~~~", "````"])
+SEPARATOR = st.sampled_from([" ", ", ", ","])
+ATTRIBUTE_LISTS = st.lists(st.one_of(st.sampled_from(ATTRIBUTES), st.text(max_size=8)))
+BRACES = st.sampled_from([("{", "}"), ("{", "}"), ("{{", "}}"), ("{", ""), ("", "")])
+ARGUMENTS = st.sampled_from(["", "", " ipython3", " python3", " ir", " julia", " a b"])
+BODIES = st.lists(st.one_of(st.sampled_from(CODE_LINES), st.text(max_size=15)), max_size=4)
 
 
 @st.composite
 def fence(draw: st.DrawFn) -> str:
-    marker = draw(st.sampled_from(["```", "~~~", "````"]))
-    name = draw(st.sampled_from(BLOCK_NAMES))
-    separator = draw(st.sampled_from([" ", ", ", ","]))
-    attributes = draw(st.lists(st.one_of(st.sampled_from(ATTRIBUTES), st.text(max_size=8))))
-    inner = separator.join([name, *attributes])
-    opening, closing = draw(
-        st.sampled_from([("{", "}"), ("{", "}"), ("{{", "}}"), ("{", ""), ("", "")])
-    )
-    argument = draw(st.sampled_from(["", "", " ipython3", " python3", " ir", " julia", " a b"]))
-    header = [f"{marker}{opening}{inner}{closing}{argument}"]
+    marker, name = draw(MARKERS), draw(st.sampled_from(BLOCK_NAMES))
+    opening, closing = draw(BRACES)
+    inner = draw(SEPARATOR).join([name, *draw(ATTRIBUTE_LISTS)])
+    header = [f"{marker}{opening}{inner}{closing}{draw(ARGUMENTS)}"]
     if name == "code-cell":
-        header += draw(myst_header())
+        header += draw(MYST_HEADER)
     elif draw(st.booleans()):
-        header += draw(option_lines())
-    body = draw(st.lists(st.one_of(st.sampled_from(CODE_LINES), st.text(max_size=15)), max_size=4))
+        header += draw(OPTION_LINES)
     end = draw(st.sampled_from([marker, marker, marker + "`", "", "```"]))
-    return "\n".join([*header, *body, end])
+    return "\n".join([*header, *draw(BODIES), end])
 
 
-@st.composite
-def front_matter(draw: st.DrawFn) -> str:
-    lines = draw(yaml_mapping(FRONT_KEYS))
-    closing = draw(st.sampled_from(["---", "---", "...", ""]))
-    return "\n".join(["---", *lines, closing])
+FRONT_MATTER_TEXT = st.builds(
+    lambda lines, closing: "\n".join(["---", *lines, closing]),
+    yaml_mapping(tuple(FRONT_KEYS)),
+    st.sampled_from(["---", "---", "...", ""]),
+)
 
 
 def contained(piece: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -216,7 +220,7 @@ PROSE = st.one_of(
 
 
 PIECES = st.lists(st.one_of(contained(fence()), PROSE), max_size=5)
-FRONT_MATTER = st.one_of(st.just(""), front_matter())
+FRONT_MATTER = st.one_of(st.just(""), FRONT_MATTER_TEXT)
 SEPARATORS = st.sampled_from(["\n\n", "\n", "\r\n"])
 
 
@@ -298,8 +302,8 @@ def test_markdown_noise_parses_or_fails_with_a_place(folder: Path, start: str, t
     info=st.one_of(st.sampled_from(ATTRIBUTES), st.text(max_size=40)).map(
         lambda s: "{python " + s + "}"
     ),
-    lines=option_lines(),
-    myst=myst_header(),
+    lines=OPTION_LINES,
+    myst=MYST_HEADER,
     pairs=st.dictionaries(st.sampled_from(OPTION_NAMES), st.sampled_from(SCALARS), max_size=4),
 )
 def test_option_parsers_fail_only_with_a_place(
