@@ -9,6 +9,7 @@ code, real cloudpickle, real store), so thousands of corruptions fit in a test r
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -101,11 +102,14 @@ def corrupt(files: list[Path], index: int, operation: str, other: int, offset: i
         target.write_bytes(b"")
 
 
-_work = Path(tempfile.mkdtemp(prefix="noteflow-corruption-test-"))
-_doc = _work / "doc.md"
-_doc.write_text(textwrap.dedent(DOCUMENT), encoding="utf-8")
-_clean_cache = _work / "clean"
-_expected = render(_doc, _clean_cache)
+@functools.cache
+def reference() -> tuple[Path, Path, dict[str, Any]]:
+    """The document, its cache and its results from an empty cache (made once)."""
+    work = Path(tempfile.mkdtemp(prefix="noteflow-corruption-test-"))
+    doc = work / "doc.md"
+    doc.write_text(textwrap.dedent(DOCUMENT), encoding="utf-8")
+    clean = work / "clean"
+    return doc, clean, render(doc, clean)
 
 
 corruption = st.tuples(
@@ -124,21 +128,23 @@ corruption = st.tuples(
 )
 @given(rounds=st.lists(st.lists(corruption, min_size=1, max_size=4), min_size=1, max_size=3))
 def test_corrupted_store_gives_the_page_of_an_empty_cache(rounds: list[list[tuple]]) -> None:
-    cache = _work / "cache"
+    doc, clean, expected = reference()
+    cache = doc.parent / "cache"
     shutil.rmtree(cache, ignore_errors=True)
-    shutil.copytree(_clean_cache, cache)
+    shutil.copytree(clean, cache)
     for damage in rounds:
         for index, operation, other, offset in damage:
             files = store_files(cache)
             if files:
                 corrupt(files, index, operation, other, offset)
-        assert render(_doc, cache) == _expected
+        assert render(doc, cache) == expected
     # After repairs, a render serves everything from the cache and still agrees.
-    assert render(_doc, cache) == _expected
+    assert render(doc, cache) == expected
 
 
 def test_the_reference_render_ran_every_block() -> None:
-    failed = {block for block, (is_failed, _) in _expected.items() if is_failed}
+    expected = reference()[2]
+    failed = {block for block, (is_failed, _) in expected.items() if is_failed}
     assert failed == set()
-    assert set(_expected) == {"base", "total", "sorted", "report", "failing", "inline-1"}
-    assert ["report 12690 [1, 2, 3] 3\n"] == [o.get("text") for o in _expected["report"][1]]
+    assert set(expected) == {"base", "total", "sorted", "report", "failing", "inline-1"}
+    assert [o.get("text") for o in expected["report"][1]] == ["report 12690 [1, 2, 3] 3\n"]
