@@ -9,6 +9,7 @@ other exception escapes, and the value returned is a finite tree (no shared cycl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,6 @@ from .errors import DocumentError
 MAX_EXPANDED_NODES = 100_000
 """Most values a YAML text may stand for once its aliases are expanded."""
 
-_QUOTE_HINT = 'give a valid value, or write text in quotes without a `!!` tag: "2026-13-45"'
 _FAILURES = (ValueError, TypeError, ArithmeticError, LookupError, AttributeError)
 """What PyYAML raises besides its own errors (dates, ints, keys), outside constructors."""
 
@@ -75,7 +75,7 @@ def load_yaml(
     try:
         root, value = _compose_and_construct(text)
     except _UnreadableValue as err:
-        raise fail(_problem(err), _mark_line(err), _QUOTE_HINT) from None
+        raise fail(_problem(err), _mark_line(err), err.hint) from None
     except yaml.MarkedYAMLError as err:
         raise fail(_problem(err), _mark_line(err)) from None
     except yaml.reader.ReaderError as err:
@@ -137,6 +137,12 @@ def plain_data_problem(value: Any) -> str | None:
 class _UnreadableValue(ConstructorError):
     """A scalar its tag cannot construct: `!!int x`, `2026-13-45`."""
 
+    def __init__(self, node: yaml.Node, err: Exception) -> None:
+        super().__init__(None, None, _unreadable(node, err), node.start_mark)
+        text = node.value if isinstance(node, yaml.ScalarNode) else None
+        quoted = f": {json.dumps(text, ensure_ascii=False)}" if text and len(text) <= 40 else ""
+        self.hint = f"give a valid value, or quote it (with no `!!` tag) to keep it as text{quoted}"
+
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader whose constructors report every failure as a marked YAML error."""
@@ -147,7 +153,7 @@ class _Loader(yaml.SafeLoader):
         except (yaml.YAMLError, RecursionError):
             raise
         except Exception as err:  # any constructor failure on user data
-            raise _UnreadableValue(None, None, _unreadable(node, err), node.start_mark) from err
+            raise _UnreadableValue(node, err) from err
 
 
 def _unreadable(node: yaml.Node, err: Exception) -> str:
