@@ -73,6 +73,10 @@
   const connect = () => {
     const events = new EventSource("/events");
     events.onmessage = (event) => apply(JSON.parse(event.data));
+    // Leaving the page ends the stream at once, and with it the server's thread for it.
+    window.addEventListener("pagehide", () => events.close(), { once: true });
   };
   window.addEventListener("DOMContentLoaded", connect);
+  // A page restored from the back/forward cache had its stream closed: open a new one.
+  window.addEventListener("pageshow", (event) => { if (event.persisted) connect(); });
 })();
