@@ -7,8 +7,10 @@ run (the interrupted block is not cached) and starts again. Every version of the
 pushed to the open tabs over Server-Sent Events as a patch; `live.py` builds the patches
 and serves them. The server binds 127.0.0.1 unless told otherwise.
 
-Everything a save allocates is released by the next one: the process holds the same file
-descriptors and threads after a thousand saves as after the first (`bench/watch.py --soak`).
+A preview runs for hours: whatever a save or a connection takes (threads, sockets, the
+executor's event loops) must be given back, so that the process holds as many file
+descriptors and threads after a thousand saves as after the first. `tests/test_watch.py`
+checks 300 saves; `bench/watch.py --soak N` prints the figures.
 """
 
 from __future__ import annotations
