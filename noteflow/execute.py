@@ -142,6 +142,10 @@ class Executor(Restorer):
             runs_code = planned.node.block.kind != "component"
             if planned.stale and runs_code and planned.node.block.option("eval") is not False:
                 needed.setdefault(planned.node.kernel, planned.node)
+        if needed:  # the file-read watcher walks the project: start it beside the kernels
+            watcher = threading.Thread(target=self._os_watcher, daemon=True)
+            watcher.start()
+            self._starting.append(watcher)
         for kernel, node in needed.items():
             if kernel not in self.kernels:
                 thread = threading.Thread(target=self._start_quietly, args=(node,), daemon=True)
