@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import BlockId, BlockResult, CacheKey, Entry, Input, Node, Plan, PlannedBlock
+from .pyanalysis import is_module_state
 from .store import Store
 from .values import LiveKernel, Loads, interchange_to_text, value_to_interchange
 
@@ -209,6 +210,11 @@ class Restorer:
         producer = run.planned[BlockId(str(item.producer))]
         if kernel.live.get(item.name) == producer.key:
             return
+        if is_module_state(item.name) and producer.node.kernel == node.kernel:
+            # A module's state lives only in a kernel that ran the blocks changing it.
+            self._flush(kernel, loads, run)
+            self._replay(kernel, producer, run, replaying)
+            return
         if foreign is not None:
             path = kernel.exchange / f"input-{item.name}.json"
             path.write_bytes(foreign)
@@ -216,7 +222,7 @@ class Restorer:
             return
         spec = self._export_spec(producer, item.name, run)
         staged = self._staged(kernel, producer, item.name, spec)
-        if staged is not None and not _needs_run(producer, item.name):
+        if staged is not None:
             loads.native(item.name, staged, producer.key)
         elif spec.get("absent"):
             loads.delete([item.name])
@@ -329,12 +335,6 @@ def interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
             if producer and producer.node.block.language != planned.node.block.language:
                 needs.setdefault(producer.id, set()).add(item.name)
     return needs
-
-
-def _needs_run(producer: PlannedBlock, name: str) -> bool:
-    """True when a stored copy cannot stand in for `name`: the block changes shared state
-    (a module, `sys`, the environment) that only running it recreates in this kernel."""
-    return name.split(".")[0] in {e.split(".")[0] for e in producer.node.effects}
 
 
 def _producer_index(item: Input, run: RunState) -> int:

@@ -21,6 +21,7 @@ from .adapters import Adapter
 from .components import encode_value, row_count, value
 from .kernel import Execution
 from .model import Node
+from .pyanalysis import is_module_state
 from .store import Store
 from .tempdirs import make_temp_dir
 
@@ -53,7 +54,7 @@ class LiveKernel:
 def save_code(kernel: LiveKernel, node: Node, interchange: Iterable[str]) -> str:
     """The code that saves what `node` defines into the kernel's staging folder."""
     adapter = kernel.adapter
-    names = sorted(node.defines)
+    names = sorted(n for n in node.defines if not is_module_state(n))
     directory = kernel.exchange
     return adapter.template(
         "save",

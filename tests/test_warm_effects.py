@@ -96,14 +96,16 @@ def test_editing_a_module_attribute_setter_in_a_warm_kernel(tmp_path: Path) -> N
 
 def test_a_cached_setter_is_replayed_for_a_reader_after_a_restart(tmp_path: Path) -> None:
     doc = tmp_path / "doc.md"
-    other = """
-    ```{python}
-    #| label: other
-    import os
-    os.environ["NF_WARM_OTHER"] = "a"
-    ```
+    other = textwrap.dedent(
+        """
+        ```{python}
+        #| label: other
+        import os
+        os.environ["NF_WARM_OTHER"] = "a"
+        ```
 
-    """
+        """
+    )
     write(doc, SETTER + other + READER)
     with Executor(store_for(doc, None), doc.parent) as executor:
         run_plan(executor, doc)
@@ -113,3 +115,30 @@ def test_a_cached_setter_is_replayed_for_a_reader_after_a_restart(tmp_path: Path
         warm = run_plan(executor, doc)
     assert warm["reader"] == "W=one\n"
     assert warm == fresh(doc, tmp_path)
+
+
+def test_a_fresh_kernel_replays_a_cached_setter_for_its_reader(tmp_path: Path) -> None:
+    """Module state cannot be loaded from the cache: a cached block that changed it runs
+    again (outputs discarded) in a new kernel before a reader that needs its effect."""
+    doc = tmp_path / "doc.md"
+    other = textwrap.dedent(
+        """
+        ```{python}
+        #| label: other
+        import os
+        os.environ["NF_WARM_OTHER"] = "a"
+        ```
+
+        """
+    )
+    write(doc, SETTER + other + READER)
+    _, plan, store = prepare(doc, RenderOptions())
+    with Executor(store, doc.parent) as executor:
+        executor.run(plan)
+    write(doc, SETTER + other.replace('"a"', '"b"') + READER)
+    _, plan, store = prepare(doc, RenderOptions())
+    with Executor(store, doc.parent) as executor:
+        summary = executor.run(plan)
+    statuses = {str(b): r.status for b, r in summary.results.items()}
+    assert statuses == {"setter": "cached", "other": "executed", "reader": "executed"}
+    assert texts(summary)["reader"] == "W=one\n"
