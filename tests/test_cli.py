@@ -7,8 +7,10 @@ none and are in the fast tier.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -162,13 +164,30 @@ def test_cache_ls_and_gc(write_doc, capsys: pytest.CaptureFixture[str]) -> None:
     assert re.search(r"two\s+[0-9a-f]{12}\s+0 B\s+stale \(code changed\)", capsys.readouterr().out)
     assert main(["render", str(doc), "-q"]) == 0
     cache = doc.parent / ".noteflow"
-    assert len(list(cache.glob("entries/*/*.json"))) == 3
+    assert len(stored_keys(cache)) == 3
     assert main(["cache", "gc", str(cache)]) == 0
-    assert "removed 1 entries" in capsys.readouterr().out
-    assert len(list(cache.glob("entries/*/*.json"))) == 2
+    assert capsys.readouterr().out.startswith("removed 0 entries")  # all written this hour
+    make_old(cache)
+    assert main(["cache", "gc", str(cache)]) == 0
+    assert capsys.readouterr().out.startswith("removed 1 entries")
+    assert main(["cache", "ls", str(doc)]) == 0
+    shown = set(re.findall(r"^(?:one|two)\s+([0-9a-f]{12})\s", capsys.readouterr().out, re.M))
+    assert {key[:12] for key in stored_keys(cache)} == shown and len(shown) == 2
     doc.unlink()
     assert main(["cache", "gc", str(cache)]) == 0
-    assert not list(cache.glob("entries/*/*.json"))
+    assert stored_keys(cache) == set()
+
+
+def stored_keys(cache: Path) -> set[str]:
+    return {path.stem for path in cache.glob("entries/*/*.json")}
+
+
+def make_old(folder: Path, hours: float = 2) -> None:
+    """Date every file in `folder` back, past the hour in which `gc` keeps everything."""
+    then = time.time() - hours * 3600
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
 
 
 def test_graph_mermaid_and_dot(write_doc, capsys: pytest.CaptureFixture[str]) -> None:

@@ -154,12 +154,12 @@ def test_timeout_interrupts_and_the_kernel_keeps_working(write_doc) -> None:
 def test_kernel_death_is_reported_and_the_rest_still_runs(write_doc) -> None:
     doc = write_doc(
         "```{python}\n#| label: setup\nbase = 41\n```\n\n"
-        "```{python}\n#| label: crash\nimport os\nos._exit(1)\n```\n\n"
+        "```{python}\n#| label: crash\nimport signal\nsignal.raise_signal(signal.SIGKILL)\n```\n\n"
         "```{python}\n#| label: after\nprint(base + 1)\n```\n"
     )
     result = noteflow("render", str(doc))
     assert result.returncode == 1
-    assert "crash: failed: the kernel died" in result.stderr
+    assert "crash: failed: the kernel died (killed by signal 9 SIGKILL" in result.stderr
     assert "after: done" in result.stderr
     assert ">42" in doc.with_suffix(".html").read_text()
     assert kernel_processes(doc.parent) == []
