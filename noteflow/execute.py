@@ -101,6 +101,7 @@ class Executor(Restorer):
         self._kernels_lock = threading.Lock()
         self._abort = threading.Event()
         self._starting: list[threading.Thread] = []
+        self._pool: ThreadPoolExecutor | None = None
         _sweep_once()
         self.root = cwd.resolve()
         """The project root: reads under it are recorded (not those in the store)."""
@@ -122,6 +123,7 @@ class Executor(Restorer):
         for thread in self._starting:
             thread.join()
         self._starting.clear()
+        self._stop_workers()
         with self._kernels_lock:
             kernels, self.kernels = self.kernels, {}
         closers = [threading.Thread(target=k.close) for k in kernels.values()]
@@ -194,16 +196,31 @@ class Executor(Restorer):
         self._start_needed(plan)
         hold = getattr(self.store, "hold", None)
         lease = hold(b.key for b in plan.blocks) if hold else contextlib.nullcontext()
-        with lease, ThreadPoolExecutor(self.jobs, thread_name_prefix="noteflow") as pool:
+        with lease:
             try:
-                self._schedule(run, pool, emit, strict)
+                self._schedule(run, self._workers(), emit, strict)
             except BaseException:
-                # Ctrl-C arrives in this thread: make running blocks interrupt their kernels
-                # so the pool can finish, then let the caller shut the kernels down.
+                # Ctrl-C arrives in this thread: make running blocks interrupt their kernels,
+                # wait for them, then let the caller shut the kernels down.
                 self._abort.set()
+                self._stop_workers()
                 raise
         ordered = {b.id: run.results[b.id] for b in plan.blocks}
         return RunSummary(ordered, time.monotonic() - started, self.versions(plan))
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The threads that run blocks, kept for the executor's life: a kernel client leaves
+        an event loop (3 descriptors) in each thread it is used from, closed only by the
+        garbage collector once the thread is gone, so a pool per run leaks in `watch`."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="noteflow")
+        return self._pool
+
+    def _stop_workers(self) -> None:
+        """Wait for the blocks running in the pool, and end its threads."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def _schedule(
         self, run: RunState, pool: ThreadPoolExecutor, emit: EventHandler, strict: bool

@@ -147,6 +147,9 @@ def changed_read(reads: Iterable[FileRead], root: Path) -> str:
     return ""
 
 
+_OPEN_EVENTS = {"opened": "opened", "closed_no_write": "read", "closed": "written"}
+
+
 class OsReadWatcher:
     """Files under a root opened by any process, attributed to the blocks running then.
 
@@ -161,7 +164,8 @@ class OsReadWatcher:
         # The marker must be under the watched root: one inotify instance keeps order.
         inside = marker_dir is not None and root in marker_dir.parents
         self.marker_dir = marker_dir if inside else None
-        self._running: dict[str, set[str]] = {}
+        self._running: dict[str, dict[str, str]] = {}
+        """Per running block, path -> `read` (closed without writing) or `opened` or `written`."""
         self._lock = threading.Lock()
         self._markers: dict[str, threading.Event] = {}
         self._observer: Any = None
@@ -201,22 +205,25 @@ class OsReadWatcher:
         if marker is not None:
             marker.set()
             return
-        if event.event_type not in ("opened", "closed_no_write") or event.is_directory:
+        kind = _OPEN_EVENTS.get(event.event_type)
+        if kind is None or event.is_directory:
             return
         with self._lock:
-            for reads in self._running.values():
-                reads.add(path)
+            for seen in self._running.values():
+                if seen.get(path) != "read":  # once read, it stays read
+                    seen[path] = kind
 
     def begin(self, block: str) -> None:
         with self._lock:
-            self._running[block] = set()
+            self._running[block] = {}
 
     def end(self, block: str) -> list[tuple[str, str]]:
-        """The files opened under the root while `block` ran."""
+        """The files opened under the root while `block` ran, except those only written (an
+        open that was closed after writing): a log a block appends to is not an input."""
         self._drain()
         with self._lock:
-            paths = self._running.pop(block, set())
-        return [("file", p) for p in sorted(paths)]
+            seen = self._running.pop(block, {})
+        return [("file", p) for p, kind in sorted(seen.items()) if kind != "written"]
 
     def _drain(self, timeout: float = 2.0) -> None:
         if self._observer is None:
