@@ -9,8 +9,8 @@ needs one.
 
 from __future__ import annotations
 
-import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from fakekernel import FakeKernel
 from noteflow.errors import StrictError
 from noteflow.execute import Executor
 from noteflow.model import BlockId, BlockResult, PlannedBlock
-from noteflow.pipeline import RenderOptions, prepare
+from noteflow.pipeline import RenderOptions, prepare, render_document, store_for
 
 FAILING = """\
 ```{python}
@@ -147,62 +147,77 @@ def test_strict_render_raises_and_writes_no_page(write_doc, render_fake) -> None
 TWO_KERNELS = """\
 ```{{python}}
 #| label: one
-import time
-time.sleep({sleep})
+one = {value}
 ```
 
 ```{{python}}
 #| label: two
 #| kernel: {other}
-import time
-time.sleep({sleep})
+two = {value}
 ```
 
 ```{{python}}
 #| label: three
-import time
-time.sleep({sleep})
+three = {value}
 ```
 """
+BUSY_SECONDS = 0.3
 
 
-def event_log(render_fake, doc: Path, jobs: int) -> list[str]:
-    """'running one', 'done two', ... in the order the executor reported them."""
+class BusyFakeKernel(FakeKernel):
+    """A fake kernel that is busy for BUSY_SECONDS on each block, as if computing.
+
+    The busy time of different kernels may overlap; the fake execution itself (which
+    swaps the test process's state in and out) is one at a time.
+    """
+
+    busy: list[tuple[str, float, float]] = []
+    """(first line of the block's code, start, end) of each busy period."""
+    one_at_a_time = threading.Lock()
+
+    def execute(self, code: str, **options: Any) -> Any:
+        if code and not options.get("silent"):
+            started = time.monotonic()
+            time.sleep(BUSY_SECONDS)
+            BusyFakeKernel.busy.append((code.split(" =")[0], started, time.monotonic()))
+        with BusyFakeKernel.one_at_a_time:
+            return super().execute(code, **options)
+
+
+def busy_render(doc: Path, jobs: int) -> tuple[list[str], dict[str, tuple[float, float]]]:
+    """Events in the order the executor reported them, and each block's busy period."""
     events: list[str] = []
-    lock = threading.Lock()
 
     def record(kind: str, planned: PlannedBlock, result: BlockResult | None) -> None:
-        with lock:
-            events.append(f"{kind} {planned.id}")
+        events.append(f"{kind} {planned.id}")
 
-    render_fake(doc, jobs=jobs, on_event=record)
-    return events
+    BusyFakeKernel.busy.clear()
+    store = store_for(doc, None)
+    with Executor(store, doc.parent, BusyFakeKernel, jobs=jobs) as executor:
+        render_document(doc, RenderOptions(jobs=jobs), executor=executor, on_event=record)
+    FakeKernel.instances.clear()
+    return events, {block: (start, end) for block, start, end in BusyFakeKernel.busy}
 
 
-@pytest.fixture
-def restore_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Fake kernels redirect the process's one sys.stdout while a block runs; two running
-    # at once may leave it pointing at a finished block's buffer.
-    monkeypatch.setattr(sys, "stdout", sys.stdout)
+def overlap(first: tuple[float, float], second: tuple[float, float]) -> bool:
+    return first[0] < second[1] and second[0] < first[1]
 
 
 def test_jobs_run_blocks_of_different_kernels_at_the_same_time(
-    write_doc, render_fake, second_python_kernelspec: str, restore_stdout: None
+    write_doc, second_python_kernelspec: str
 ) -> None:
-    doc = write_doc(TWO_KERNELS.format(sleep=0.4, other=second_python_kernelspec))
-    events = event_log(render_fake, doc, jobs=2)
-    assert len(FakeKernel.instances) == 2
-    # `one` and `two` (different kernels) both start before either finishes; `three`
-    # shares `one`'s kernel, so it waits for `one`.
+    doc = write_doc(TWO_KERNELS.format(value=1, other=second_python_kernelspec))
+    events, busy = busy_render(doc, jobs=2)
+    assert overlap(busy["one"], busy["two"])  # different kernels: at the same time
+    assert not overlap(busy["one"], busy["three"])  # one kernel runs one block at a time
     assert events.index("running two") < events.index("done one")
     assert events.index("running three") > events.index("done one")
 
 
-def test_one_job_runs_one_block_at_a_time(
-    write_doc, render_fake, second_python_kernelspec: str
-) -> None:
-    doc = write_doc(TWO_KERNELS.format(sleep=0.05, other=second_python_kernelspec))
-    events = event_log(render_fake, doc, jobs=1)
+def test_one_job_runs_one_block_at_a_time(write_doc, second_python_kernelspec: str) -> None:
+    doc = write_doc(TWO_KERNELS.format(value=1, other=second_python_kernelspec))
+    events, busy = busy_render(doc, jobs=1)
+    assert not overlap(busy["one"], busy["two"]) and not overlap(busy["two"], busy["three"])
     assert events == [
         "running one",
         "done one",
@@ -253,11 +268,9 @@ def test_fully_cached_render_starts_no_kernel(write_doc, render_fake) -> None:
 def test_only_the_kernels_of_stale_blocks_start(
     write_doc, render_fake, second_python_kernelspec: str
 ) -> None:
-    doc = write_doc(TWO_KERNELS.format(sleep=0, other=second_python_kernelspec))
+    doc = write_doc(TWO_KERNELS.format(value=1, other=second_python_kernelspec))
     render_fake(doc)
-    text = doc.read_text()
-    at = text.index("#| kernel:")
-    doc.write_text(text[:at] + text[at:].replace("time.sleep(0)", "time.sleep(0.0)", 1))
+    doc.write_text(doc.read_text().replace("two = 1", "two = 2"))
     FakeKernel.instances.clear()
     again = render_fake(doc)
     assert statuses(again) == {"one": "cached", "two": "executed", "three": "cached"}
