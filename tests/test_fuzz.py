@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from noteflow.options import normalise, parse_fence_info, split_myst_options, sp
 from noteflow.parse import read_document
 
 PROPERTIES = 3
-EXAMPLES = max(1, int(os.environ.get("NOTEFLOW_FUZZ_EXAMPLES", "3000")) // PROPERTIES)
+EXAMPLES = max(1, -(-int(os.environ.get("NOTEFLOW_FUZZ_EXAMPLES", "3000")) // PROPERTIES))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -74,12 +75,20 @@ PATHS = [
 TYPED_VALUES = {
     "uses": ["x", "[x, y]", "5", "[{a: 1}]", "''", "[1]", "null", "data", "python-1"],
     "exports": ["x", "[x, y]", "5", "{a: 1}"],
-    "files": [repr(p) for p in PATHS] + ["[data.csv]", "5", "[{a: 1}]", "['" + "c" * 300 + "']"],
+    "files": [json.dumps(p) for p in PATHS] + ["[data.csv]", "5", "[{a: 1}]", "[sub, '/']"],
     "timeout": ["30", "0", "-1", "1.5", ".inf", "1e999", "99999999999999999999", "x"],
     "output-limit": ["1000", "5 MB", "1 GiB", "0", "-5", "1e999 GB", "x", "true"],
     "kernel": ["python3", "ir", "a" * 300, "x/y", "''", "5"],
     "label": ["a", "load-data", "1", "a b", "python-1", "''", "x" * 300],
     "with": ["{path: data.csv}", "{1: a}", "5", "{a: [1, {b: 2}]}"],
+    "title": ["Report", "2026-13-45", "[a, b]", "{a: 1}", "!!binary aGk=", "null", "5"],
+    "author": ["Ada", "[Ada, Bob]", "[{name: Ada}, {x: 1}]", "{name: Ada}", "[[a]]"],
+    "date": ["2026-01-02", "2026-13-45", "today", "[2026]", "2026-01-02 10:00:00"],
+    "theme": ["default", "nope", "{a: 1}", "../x", "''", json.dumps("t" * 300), "5"],
+    "params": ["{n: 1}", "{n: &a [*a]}", "{1: x}", "[1]", "{n: {1: a, b: c}}", "{x: 2026-01-01}"],
+    "kernels": ["{python: python3}", "5", "{python: 5}", "{python: nope}", "{r: ir, 1: x}"],
+    "execute": ["{echo: false}", "{timeout: -1}", "{eco: false}", "5", "{uses: x}", "{x: [1]}"],
+    "environment": ["requirements.txt", "[missing.lock]", "5", json.dumps(["a\x00b"]), "[]"],
 }
 
 
@@ -99,7 +108,9 @@ def _flow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     )
 
 
-LEAF = st.one_of(st.sampled_from(SCALARS), st.text(max_size=12))
+PRINTABLE = st.characters(exclude_categories=("Cs", "Cc"))
+"""Characters YAML accepts (control characters come from SCALARS, now and then)."""
+LEAF = st.one_of(st.sampled_from(SCALARS), st.text(PRINTABLE, max_size=12))
 VALUE = _flow(_flow(LEAF))
 """A YAML value in flow style: a scalar, or lists and mappings two levels deep."""
 ITEM = _flow(LEAF)
@@ -108,14 +119,14 @@ ITEM = _flow(LEAF)
 KINDS = st.sampled_from(["scalar", "typed", "map", "list", "raw"])
 ANCHORS = st.sampled_from(["", "", "&a ", "&b ", "!!map ", "!!seq "])
 TYPED = {key: st.sampled_from(values) for key, values in TYPED_VALUES.items()}
-RAW_LINE = st.text(max_size=20)
+RAW_LINE = st.text(PRINTABLE, max_size=20)
 
 
 @functools.cache
 def yaml_mapping(keys: tuple[str, ...], depth: int = 0) -> st.SearchStrategy[list[str]]:
     """Lines of a block-style YAML mapping: scalars, nested mappings and lists, anchors."""
     indent = "  " * depth
-    key_strategy = st.one_of(st.sampled_from(keys), st.text(max_size=6))
+    key_strategy = st.one_of(st.sampled_from(keys), st.text(PRINTABLE, max_size=6))
 
     @st.composite
     def entry(draw: st.DrawFn) -> list[str]:
@@ -194,6 +205,30 @@ def fence(draw: st.DrawFn) -> str:
     return "\n".join([*header, *draw(BODIES), end])
 
 
+TAME_NAMES = ["python", "python", "r", "bash", "js", "data", "include", "show", "code-cell"]
+TAME_OPTION_NAMES = [*TYPED_VALUES.keys() & set(OPTION_NAMES), "echo", "eval", "eco"]
+TAME_OPTIONS = st.lists(
+    st.sampled_from(TAME_OPTION_NAMES).flatmap(
+        lambda key: st.tuples(st.just(key), TYPED.get(key, st.sampled_from(["false", "true"])))
+    ),
+    max_size=3,
+)
+TAME_CODE = st.lists(st.sampled_from(CODE_LINES[:16]), max_size=3)
+
+
+@st.composite
+def tame_fence(draw: st.DrawFn) -> str:
+    """A fence noteflow reads without trouble, but with odd option values."""
+    name, options = draw(st.sampled_from(TAME_NAMES)), draw(TAME_OPTIONS)
+    if name == "code-cell":
+        header = ["```{code-cell} ipython3", *(f":{key}: {value}" for key, value in options)]
+    elif name in ("data", "include", "show"):
+        header = [f"```{{{name} #{name}-x}}", *(f"{key}: {value}" for key, value in options)]
+    else:
+        header = [f"```{{{name}}}", *(f"#| {key}: {value}" for key, value in options)]
+    return "\n".join([*header, *draw(TAME_CODE), "```"])
+
+
 FRONT_MATTER_TEXT = st.builds(
     lambda lines, closing: "\n".join(["---", *lines, closing]),
     yaml_mapping(tuple(FRONT_KEYS)),
@@ -219,7 +254,7 @@ PROSE = st.one_of(
 )
 
 
-PIECES = st.lists(st.one_of(contained(fence()), PROSE), max_size=5)
+PIECES = st.lists(st.one_of(contained(fence()), tame_fence(), PROSE), max_size=5)
 FRONT_MATTER = st.one_of(st.just(""), FRONT_MATTER_TEXT)
 SEPARATORS = st.sampled_from(["\n\n", "\n", "\r\n"])
 
