@@ -19,12 +19,14 @@ from typing import Any
 
 import pytest
 from fakekernel import FakeKernel
+from fakerender import render_with_fake_kernel
 
 from noteflow.adapters import find_kernelspec
+from noteflow.pipeline import RenderOutcome
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-RenderFake = Callable[..., Any]
+RenderFake = Callable[..., RenderOutcome]
 """render_fake(path, on_event=None, **RenderOptions fields) -> RenderOutcome."""
 
 
@@ -47,18 +49,8 @@ def render_fake() -> Iterator[RenderFake]:
     Each call is one render (a new executor, the document's own cache, as `noteflow
     render` does); `FakeKernel.instances` holds the kernels this test started.
     """
-    from noteflow.execute import Executor
-    from noteflow.pipeline import RenderOptions, render_document, store_for
-
     FakeKernel.instances.clear()
-
-    def render(path: Path, on_event: Any = None, **fields: Any) -> Any:
-        options = RenderOptions(**fields)
-        store = store_for(path, options.cache_dir)
-        with Executor(store, path.parent, FakeKernel, jobs=options.jobs) as executor:
-            return render_document(path, options, executor=executor, on_event=on_event)
-
-    yield render
+    yield render_with_fake_kernel
     FakeKernel.instances.clear()
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakekernel import FakeKernel
+from fakerender import render_with_fake_kernel
 
 from noteflow.model import Plan
 from noteflow.pipeline import RenderOptions, prepare
@@ -99,18 +101,29 @@ def plan_for(doc: Path, **options: Any) -> Plan:
     return prepare(doc, RenderOptions(**options))[1]
 
 
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """DOCUMENT rendered once; each edit case changes it, plans, and puts it back."""
+    doc = tmp_path_factory.mktemp("rendered") / "doc.md"
+    doc.write_text(DOCUMENT)
+    first = render_with_fake_kernel(doc)
+    assert first.summary.count("executed") == len(EVERY_BLOCK)
+    FakeKernel.instances.clear()
+    return doc
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"), [c[1:] for c in EDITS], ids=[c[0] for c in EDITS]
 )
 def test_edit_makes_exactly_these_blocks_stale(
-    write_doc, render_fake, old: str, new: str, expected: dict[str, str]
+    rendered: Path, old: str, new: str, expected: dict[str, str]
 ) -> None:
-    doc = write_doc(DOCUMENT)
-    first = render_fake(doc)
-    assert first.summary.count("executed") == len(EVERY_BLOCK)
-    assert old in doc.read_text()
-    doc.write_text(doc.read_text().replace(old, new, 1))
-    assert stale_reasons(plan_for(doc)) == expected
+    assert old in DOCUMENT
+    rendered.write_text(DOCUMENT.replace(old, new, 1))
+    try:
+        assert stale_reasons(plan_for(rendered)) == expected
+    finally:
+        rendered.write_text(DOCUMENT)
 
 
 def test_prose_edits_keep_every_key(write_doc, render_fake) -> None:
@@ -137,8 +150,6 @@ def test_cache_false_runs_on_every_render(write_doc, render_fake) -> None:
 
 
 def test_eval_false_block_is_skipped_and_runs_no_code(write_doc, render_fake) -> None:
-    from fakekernel import FakeKernel
-
     doc = write_doc(DOCUMENT.replace("#| label: alone\n", "#| label: alone\n#| eval: false\n"))
     outcome = render_fake(doc)
     planned = outcome.plan.by_id()["alone"]
