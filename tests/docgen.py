@@ -1,11 +1,17 @@
 """Hypothesis strategies for the differential test: small documents of Python blocks and edits.
 
 A generated document is a list of blocks over three shared value names (`a`, `b`, `c`,
-holding ints, lists of ints or None) and two function names (`f`, `g`), with prose between
-the blocks. Every statement is deterministic: it succeeds or fails the same way on every
-run. Nothing aliases a value (no `x = y`, functions return fresh values) and nothing
-mutates a value passed to a function: those are documented limits of the analysis.
-`exec(...)` makes a block unanalysable (a barrier that saves its whole namespace).
+holding ints, lists of ints or None) and three function names (`f`, `g`, `h`), with prose
+between the blocks. Blocks also share state outside the dataflow of names: an environment
+variable (`os.environ["NF_W"]`, also through the alias `o` and `from os import environ`),
+`sys.path`, an attribute of a standard module (`string.nf_mark`) and a local module
+(`nfmod.py`, written beside the document by the test: `LOCAL_MODULE`) whose attributes they
+set, append to and print. `h(v)` changes the list passed to it, and is called only as a
+statement (`h(a)`, `h(v=a)`), where the analysis sees the change. Every statement is
+deterministic: it succeeds or fails the same way on every run. Nothing aliases a value
+(no `x = y`, functions return fresh values) and no function changes a value passed to it
+inside an expression: those are documented limits of the analysis. `exec(...)` makes a
+block unanalysable (a barrier that saves its whole namespace).
 
 Edits are drawn against the current document (`draw_edit`) and applied with `apply_edit`,
 which returns a new document; documents are immutable.
@@ -19,6 +25,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 NAMES = ("a", "b", "c")
+LOCAL_MODULE = ("nfmod.py", "value = 0\nitems = []\n")
+"""File name and content of the local module the documents import."""
 PROSE_WORDS = ("alpha", "beta", "gamma", "delta", "note", "value", "list", "then")
 
 _name = st.sampled_from(NAMES)
@@ -48,8 +56,34 @@ KIND_WEIGHTS = {
     "exec": 1,
     "if": 1,
     "try": 1,
+    "call-arg": 2,
+    "import-os": 1,
+    "env-set": 2,
+    "env-print": 2,
+    "env-pop": 1,
+    "env-alias": 1,
+    "env-from": 1,
+    "sys-path": 1,
+    "sys-print": 1,
+    "import-mod": 1,
+    "mod-set": 1,
+    "mod-append": 1,
+    "mod-print": 2,
+    "mod-from": 1,
+    "string-set": 1,
+    "string-print": 1,
 }
 _kind = st.sampled_from([k for k, w in KIND_WEIGHTS.items() for _ in range(w)])
+
+
+# Statements that use a module another statement imports; half the time with the import.
+_IMPORT_FIRST = {
+    "env-set": "import os",
+    "env-print": "import os",
+    "env-pop": "import os",
+    "mod-set": "import nfmod",
+    "mod-append": "import nfmod",
+}
 
 
 @st.composite
@@ -78,9 +112,34 @@ def statement(draw: Any) -> str:
         "exec": f'exec("{x} = [{n}]")',
         "if": f"if {x}:\n    {y} = [{n}]",
         "try": f"try:\n    {y} = {x} + [{n}]\nexcept TypeError:\n    pass",
+        "call-arg": draw(st.sampled_from((f"h({x})", f"h(v={x})"))),
+        "import-os": "import os",
+        "env-set": f"os.environ['NF_W'] = '{n}'",
+        "env-print": "print(os.environ.get('NF_W', 'unset'))",
+        "env-pop": "os.environ.pop('NF_W', None)",
+        "env-alias": f"import os as o\no.environ['NF_W'] = 'o{n}'",
+        "env-from": f"from os import environ\nenviron['NF_W'] = 'e{n}'",
+        "sys-path": f"import sys\nsys.path.append('nfdiff{n}')",
+        "sys-print": "import sys\nprint([p for p in sys.path if p.startswith('nfdiff')])",
+        "import-mod": "import nfmod",
+        "mod-set": f"nfmod.value = {n}",
+        "mod-append": f"nfmod.items.append({n})",
+        "mod-print": draw(
+            st.sampled_from(
+                (
+                    "print(nfmod.value, nfmod.items)",
+                    "import nfmod as m\nprint(m.value, m.items)",
+                    "from nfmod import value\nprint(value)",
+                )
+            )
+        ),
+        "mod-from": f"from nfmod import items\nitems.append({n})",
+        "string-set": f"import string\nstring.nf_mark = {n}",
+        "string-print": "import string\nprint(getattr(string, 'nf_mark', None))",
     }
     if kind in simple:
-        return simple[kind]
+        needs = _IMPORT_FIRST.get(kind)
+        return f"{needs}\n{simple[kind]}" if needs and draw(st.booleans()) else simple[kind]
     if kind == "def":
         return draw(function_def())
     func = draw(st.sampled_from(("f", "g")))
@@ -89,9 +148,13 @@ def statement(draw: Any) -> str:
 
 @st.composite
 def function_def(draw: Any) -> str:
-    """`f` or `g` reading or changing a global; only `f` may call `g` (no recursion)."""
-    func = draw(st.sampled_from(("f", "g")))
+    """`f` or `g` reading or changing a global; only `f` may call `g` (no recursion);
+    `h(v)` changing the list passed to it."""
+    func = draw(st.sampled_from(("f", "g", "h")))
     x, n = draw(_name), draw(_int)
+    if func == "h":
+        body = draw(st.sampled_from((f"v.append({n})", "v.reverse()", "v.sort()", "v.clear()")))
+        return f"def h(v):\n    {body}"
     bodies = [
         f"return sorted({x})",
         f"{x}.append({n})",
