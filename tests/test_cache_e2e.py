@@ -192,7 +192,8 @@ def test_fully_cached_render_starts_no_kernel(tmp_path: Path) -> None:
         )
         assert executor.kernels == {}
     assert outcome.summary.count("cached") == len(outcome.plan.blocks)
-    assert "total 22" in outcome.output.read_text() if outcome.output else False
+    assert outcome.output is not None
+    assert "total 22" in outcome.output.read_text()
 
 
 def test_values_come_from_the_store_without_rerunning_upstream(tmp_path: Path) -> None:
