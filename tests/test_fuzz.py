@@ -30,10 +30,11 @@ from hypothesis import strategies as st
 
 from noteflow.errors import NoteflowError
 from noteflow.graph import build_graph
+from noteflow.model import Document
 from noteflow.options import normalise, parse_fence_info, split_myst_options, split_option_lines
 from noteflow.parse import read_document
 
-PROPERTIES = 3
+PROPERTIES = 4
 EXAMPLES = max(1, -(-int(os.environ.get("NOTEFLOW_FUZZ_EXAMPLES", "3000")) // PROPERTIES))
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -75,12 +76,14 @@ PATHS = [
 TYPED_VALUES = {
     "uses": ["x", "[x, y]", "5", "[{a: 1}]", "''", "[1]", "null", "data", "python-1"],
     "exports": ["x", "[x, y]", "5", "{a: 1}"],
-    "files": [json.dumps(p) for p in PATHS] + ["[data.csv]", "5", "[{a: 1}]", "[sub, '/']"],
+    "files": [json.dumps(p) for p in PATHS] + ["[data.csv]", "5", "[{a: 1}]", "[sub]"],
     "timeout": ["30", "0", "-1", "1.5", ".inf", "1e999", "99999999999999999999", "x"],
     "output-limit": ["1000", "5 MB", "1 GiB", "0", "-5", "1e999 GB", "x", "true"],
     "kernel": ["python3", "ir", "a" * 300, "x/y", "''", "5"],
     "label": ["a", "load-data", "1", "a b", "python-1", "''", "x" * 300],
     "with": ["{path: data.csv}", "{1: a}", "5", "{a: [1, {b: 2}]}"],
+    "path": [json.dumps(p) for p in PATHS] + ["5", "[data.csv]", "{a: 1}"],
+    "value": ["d", "x", "5", "[d]", "''"],
     "title": ["Report", "2026-13-45", "[a, b]", "{a: 1}", "!!binary aGk=", "null", "5"],
     "author": ["Ada", "[Ada, Bob]", "[{name: Ada}, {x: 1}]", "{name: Ada}", "[[a]]"],
     "date": ["2026-01-02", "2026-13-45", "today", "[2026]", "2026-01-02 10:00:00"],
@@ -206,10 +209,17 @@ def fence(draw: st.DrawFn) -> str:
 
 
 TAME_NAMES = ["python", "python", "r", "bash", "js", "data", "include", "show", "code-cell"]
-TAME_OPTION_NAMES = [*TYPED_VALUES.keys() & set(OPTION_NAMES), "echo", "eval", "eco"]
+TAME_OPTION_NAMES = sorted({*TYPED_VALUES.keys() & set(OPTION_NAMES), "echo", "eval", "eco"})
+COMPONENT_PARAMETERS = ["path", "path", "value", "label", "uses", "name", "preview", "x"]
 TAME_OPTIONS = st.lists(
     st.sampled_from(TAME_OPTION_NAMES).flatmap(
         lambda key: st.tuples(st.just(key), TYPED.get(key, st.sampled_from(["false", "true"])))
+    ),
+    max_size=3,
+)
+TAME_PARAMETERS = st.lists(
+    st.sampled_from(COMPONENT_PARAMETERS).flatmap(
+        lambda key: st.tuples(st.just(key), TYPED.get(key, st.sampled_from(["x", "5", "[1]"])))
     ),
     max_size=3,
 )
@@ -223,12 +233,22 @@ def tame_fence(draw: st.DrawFn) -> str:
     if name == "code-cell":
         header = ["```{code-cell} ipython3", *(f":{key}: {value}" for key, value in options)]
     elif name in ("data", "include", "show"):
-        header = [f"```{{{name} #{name}-x}}", *(f"{key}: {value}" for key, value in options)]
+        parameters = draw(TAME_PARAMETERS)
+        lines = [f"{key}: {value}" for key, value in parameters]
+        label = f"#{name}-{draw(st.integers(1, 5))}"
+        return "\n".join([f"```{{{name} {label}}}", *lines, "```"])
     else:
         header = [f"```{{{name}}}", *(f"#| {key}: {value}" for key, value in options)]
     return "\n".join([*header, *draw(TAME_CODE), "```"])
 
 
+TAME_FRONT_MATTER = st.lists(
+    st.sampled_from([k for k in FRONT_KEYS if k in TYPED]).flatmap(
+        lambda key: st.tuples(st.just(key), TYPED[key])
+    ),
+    max_size=4,
+    unique_by=lambda pair: pair[0],
+).map(lambda pairs: "\n".join(["---", *(f"{key}: {value}" for key, value in pairs), "---"]))
 FRONT_MATTER_TEXT = st.builds(
     lambda lines, closing: "\n".join(["---", *lines, closing]),
     yaml_mapping(tuple(FRONT_KEYS)),
@@ -311,16 +331,45 @@ def check_document(folder: Path, text: str) -> None:
         except NoteflowError as err:
             assert_placed(err, path)
             return
+        if _reaches_outside(document, folder):
+            return
         try:
             build_graph(document)
         except NoteflowError as err:
             assert_placed(err, path)
 
 
+def _reaches_outside(document: Document, folder: Path) -> bool:
+    """True when a `files:` or component `path:` names a place outside the document folder.
+
+    The graph stage walks such folders (`files: [/]` hashes the whole disk), which a fuzz
+    on a shared machine must not do; inside the folder every odd name is tried.
+    """
+    for block in document.blocks:
+        names = [*(block.option("files") or ()), (block.option("with") or {}).get("path")]
+        for name in names:
+            place = os.path.normpath(folder / str(name))
+            inside = place == str(folder) or place.startswith(str(folder) + os.sep)
+            if name is not None and not inside:
+                return True
+    return False
+
+
 @FUZZ
 @given(text=documents())
 def test_documents_parse_or_fail_with_a_place(folder: Path, text: str) -> None:
     check_document(folder, text)
+
+
+@FUZZ
+@given(
+    front=st.one_of(st.just(""), TAME_FRONT_MATTER),
+    fences=st.lists(tame_fence(), min_size=1, max_size=4),
+)
+def test_tame_documents_build_a_graph_or_fail_with_a_place(
+    folder: Path, front: str, fences: list[str]
+) -> None:
+    check_document(folder, "\n\n".join([front, *fences]))
 
 
 @FUZZ
