@@ -44,6 +44,7 @@ from .restore import (
     RunState,
     forget,
     interchange_needs,
+    remember_effects,
     timeout_of,
 )
 from .store import Store
@@ -160,11 +161,31 @@ class Executor(Restorer):
         start the kernel afresh, so what runs sees what a fresh render would."""
         kept = {b.key for b in plan.blocks if not b.stale}
         for name, kernel in list(self.kernels.items()):
-            if kernel.effectful - kept:
+            if set(kernel.effectful) - kept:
                 with self._lock(name):
                     kernel.backend.restart()
                     kernel.forget_all()
                     self._track_reads(kernel)
+
+    def _restart_if_effects_follow(
+        self, kernel: LiveKernel, planned: PlannedBlock, run: RunState
+    ) -> None:
+        """A block must not see shared state changed by a block that a fresh run reaches
+        only after it (a block inserted or edited before an environment setter in `watch`):
+        restart the kernel when it holds such an effect on state this block reads."""
+        if not kernel.effectful:
+            return
+        if not run.key_positions:
+            run.key_positions = {b.key: i for i, b in enumerate(run.plan.blocks)}
+        here = run.key_positions[planned.key]
+        reads = planned.node.states_read
+        for key, states in kernel.effectful.items():
+            later = run.key_positions.get(key, here) >= here
+            if later and (states & reads or "*" in states or planned.node.snapshot):
+                kernel.backend.restart()
+                kernel.forget_all()
+                self._track_reads(kernel)
+                return
 
     def _start_quietly(self, node: Node) -> None:
         # A failure here is reported when a block first asks for this kernel.
@@ -327,6 +348,7 @@ class Executor(Restorer):
         except (RestoreError, KernelStartError) as err:
             return self._failure(None, planned, Execution("error", [], 0.0, str(err)))
         with self._lock(planned.node.kernel):
+            self._restart_if_effects_follow(kernel, planned, run)
             try:
                 self._prepare(kernel, planned.node, run, set(), foreign)
             except RestoreError as err:
@@ -495,8 +517,7 @@ class Executor(Restorer):
         for name in node.defines:
             kernel.live[name] = planned.key
         kernel.applied.add(planned.key)
-        if node.effects:
-            kernel.effectful.add(planned.key)
+        remember_effects(kernel, planned)
         version = kernel.backend.language_version
         entry = Entry(
             planned.key,

@@ -185,6 +185,7 @@ class _Builder:
             unresolved,
             files=self._files(block),
             effects=frozenset(effects),
+            states_read=frozenset(name for name in reads if is_module_state(name)),
         )
 
     def _close_over_functions(

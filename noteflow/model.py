@@ -107,6 +107,9 @@ class Node:
     """Shared state outside the dataflow this block changes and a warm kernel cannot undo:
     module names it mutates (`os`, `matplotlib.pyplot`, a local module), `sys`, `os.environ`.
     When such a block is edited or removed, a warm kernel is restarted before re-running."""
+    states_read: frozenset[str] = frozenset()
+    """Module states (`module:os`, ...) the block reads, whether or not an earlier block
+    changed them: a warm kernel holding a later block's change to one is restarted first."""
 
     @property
     def id(self) -> BlockId:

@@ -46,6 +46,8 @@ class RunState:
     stale_order: list[int] | None = None
     """Plan positions of the blocks that run and have not finished (made on first use)."""
     positions: dict[BlockId, int] = field(default_factory=dict)
+    key_positions: dict[CacheKey, int] = field(default_factory=dict)
+    """Plan position of each key (made on first use, to order effects in a warm kernel)."""
 
 
 class Restorer:
@@ -212,8 +214,9 @@ class Restorer:
             return
         if is_module_state(item.name) and producer.node.kernel == node.kernel:
             # A module's state lives only in a kernel that ran the blocks changing it.
-            self._flush(kernel, loads, run)
-            self._replay(kernel, producer, run, replaying)
+            if producer.key not in kernel.applied:
+                self._flush(kernel, loads, run)
+                self._replay(kernel, producer, run, replaying)
             return
         if foreign is not None:
             path = kernel.exchange / f"input-{item.name}.json"
@@ -322,8 +325,7 @@ class Restorer:
         for name in producer.node.defines:
             kernel.live[name] = producer.key
         kernel.applied.add(producer.key)
-        if producer.node.effects:
-            kernel.effectful.add(producer.key)
+        remember_effects(kernel, producer)
 
 
 def interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
@@ -335,6 +337,14 @@ def interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
             if producer and producer.node.block.language != planned.node.block.language:
                 needs.setdefault(producer.id, set()).add(item.name)
     return needs
+
+
+def remember_effects(kernel: LiveKernel, planned: PlannedBlock) -> None:
+    """Note that `planned` ran in `kernel` and which shared state it changed there."""
+    node = planned.node
+    if node.effects:
+        states = {name for name in node.defines if is_module_state(name)}
+        kernel.effectful[planned.key] = frozenset(states | ({"*"} & node.effects))
 
 
 def _producer_index(item: Input, run: RunState) -> int:

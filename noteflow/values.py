@@ -20,7 +20,7 @@ from typing import Any
 from .adapters import Adapter
 from .components import encode_value, row_count, value
 from .kernel import Execution
-from .model import Node
+from .model import CacheKey, Node
 from .pyanalysis import is_module_state
 from .store import Store
 from .tempdirs import make_temp_dir
@@ -36,8 +36,9 @@ class LiveKernel:
     """name -> cache key of the block whose run defined it (or a parameter token)."""
     applied: set[str] = field(default_factory=set)
     """Keys of blocks run or replayed in this kernel (a chained block needs its predecessor)."""
-    effectful: set[str] = field(default_factory=set)
-    """Keys of applied blocks that changed shared state (modules, `sys`, the environment)."""
+    effectful: dict[CacheKey, frozenset[str]] = field(default_factory=dict)
+    """Applied blocks that changed shared state: key -> the module states they define
+    (`module:os`, ...; `*` for a block that cannot be analysed)."""
     exchange: Path = field(default_factory=lambda: make_temp_dir("values"))
     """The kernel's staging folder: values it saves, verified copies of values it loads."""
 

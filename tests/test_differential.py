@@ -284,7 +284,7 @@ REGRESSIONS: dict[str, tuple[list[tuple[str, ...]], dict[int, dict[str, bool]], 
     ),
 }
 
-NEEDS_EXECUTOR_CHANGE = {"warm-block-inserted-before-an-environment-setter"}
+NEEDS_EXECUTOR_CHANGE: set[str] = set()
 """Cases that need the executor to restart a warm kernel holding shared state changed by a
 block that a fresh run reaches only after the block about to run (issue 7, item 2);
 remove a name once it passes."""
