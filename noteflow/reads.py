@@ -14,7 +14,6 @@ import hashlib
 import logging
 import os
 import threading
-import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -148,26 +147,34 @@ def changed_read(reads: Iterable[FileRead], root: Path) -> str:
 
 
 _OPEN_EVENTS = {"opened": "opened", "closed_no_write": "read", "closed": "written"}
+MARKER_PREFIX = ".noteflow-sync-"
 
 
 class OsReadWatcher:
     """Files under a root opened by any process, attributed to the blocks running then.
 
     Uses watchdog's inotify observer (Linux only; elsewhere `start` returns False and
-    in-language hooks are all there is). An open seen while several blocks run is given to
-    each of them: over-attributing costs a re-run, never a stale result. `end` waits for the
-    kernel's queue to drain past a marker file, so no event of the block arrives late.
+    in-language hooks are all there is). Events arrive late, on another thread, so a
+    block's window is marked in the event stream itself: `begin` creates a marker file
+    and `end` another, and the events between the two markers are the block's. `end`
+    waits for its marker to come through, so no event of the block is missed and none
+    from before it (the document being read, say) is counted. An open seen while several
+    blocks run is given to each of them: over-attributing costs a re-run, never a stale
+    result.
     """
 
     def __init__(self, root: Path, marker_dir: Path | None) -> None:
         self.root = root
-        # The marker must be under the watched root: one inotify instance keeps order.
+        # Markers must be under the watched root (one inotify instance keeps the order):
+        # the store's temp folder when it is inside the project, else the root itself.
         inside = marker_dir is not None and root in marker_dir.parents
-        self.marker_dir = marker_dir if inside else None
+        self.marker_dir = marker_dir if inside and marker_dir is not None else root
         self._running: dict[str, dict[str, str]] = {}
-        """Per running block, path -> `read` (closed without writing) or `opened` or `written`."""
+        """Per open window, path -> `read` (closed without writing), `opened` or `written`."""
         self._lock = threading.Lock()
-        self._markers: dict[str, threading.Event] = {}
+        self._markers: dict[str, tuple[str, str, threading.Event]] = {}
+        """Marker path -> ("begin" | "end", block, event set when it came through)."""
+        self._serial = 0
         self._observer: Any = None
 
     def start(self) -> bool:
@@ -186,24 +193,25 @@ class OsReadWatcher:
         # watchdog warns when a folder is made and removed quickly (the store's temp files).
         warnings.filterwarnings("ignore", "Callback with id", RuntimeWarning)
         try:
-            if self.marker_dir is not None:
-                self.marker_dir.mkdir(parents=True, exist_ok=True)
+            self.marker_dir.mkdir(parents=True, exist_ok=True)
             observer = InotifyObserver()
             observer.schedule(Handler(), str(self.root), recursive=True)
             observer.start()
         except (OSError, RuntimeError) as err:
-            log.warning(
-                "cannot watch %s for file reads (%s); only in-language hooks", self.root, err
-            )
+            log.warning("cannot watch %s for file reads (%s)", self.root, err)
             return False
         self._observer = observer
         return True
 
     def _event(self, event: Any) -> None:
         path = os.fsdecode(event.src_path)
-        marker = self._markers.get(path)
-        if marker is not None:
-            marker.set()
+        if os.path.basename(path).startswith(MARKER_PREFIX):
+            with self._lock:
+                marker = self._markers.pop(path, None)
+                if marker is not None and marker[0] == "begin":
+                    self._running[marker[1]] = {}
+            if marker is not None:
+                marker[2].set()
             return
         kind = _OPEN_EVENTS.get(event.event_type)
         if kind is None or event.is_directory:
@@ -213,34 +221,30 @@ class OsReadWatcher:
                 if seen.get(path) != "read":  # once read, it stays read
                     seen[path] = kind
 
-    def begin(self, block: str) -> None:
+    def _mark(self, which: str, block: str) -> threading.Event:
         with self._lock:
-            self._running[block] = {}
+            self._serial += 1
+            path = self.marker_dir / f"{MARKER_PREFIX}{os.getpid()}-{self._serial}"
+            done = threading.Event()
+            self._markers[str(path)] = (which, block, done)
+        path.write_bytes(b"")
+        path.unlink(missing_ok=True)
+        return done
+
+    def begin(self, block: str) -> None:
+        if self._observer is not None:
+            self._mark("begin", block)
 
     def end(self, block: str) -> list[tuple[str, str]]:
         """The files opened under the root while `block` ran, except those only written (an
         open that was closed after writing): a log a block appends to is not an input."""
-        self._drain()
+        if self._observer is None:
+            return []
+        if not self._mark("end", block).wait(2.0):
+            log.warning("file-read events were late; a block's reads may be incomplete")
         with self._lock:
             seen = self._running.pop(block, {})
         return [("file", p) for p, kind in sorted(seen.items()) if kind != "written"]
-
-    def _drain(self, timeout: float = 2.0) -> None:
-        if self._observer is None:
-            return
-        if self.marker_dir is None:
-            time.sleep(0.05)
-            return
-        fd_path = self.marker_dir / f"marker-{threading.get_ident()}-{time.monotonic_ns()}"
-        event = threading.Event()
-        self._markers[str(fd_path)] = event
-        try:
-            fd_path.write_bytes(b"")
-            if not event.wait(timeout):
-                log.warning("file-read events were late; a block's reads may be incomplete")
-        finally:
-            self._markers.pop(str(fd_path), None)
-            fd_path.unlink(missing_ok=True)
 
     def stop(self) -> None:
         if self._observer is not None:
