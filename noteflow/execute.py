@@ -145,7 +145,8 @@ class Executor(Restorer):
             runs_code = planned.node.block.kind != "component"
             if planned.stale and runs_code and planned.node.block.option("eval") is not False:
                 needed.setdefault(planned.node.kernel, planned.node)
-        if needed:  # the file-read watcher walks the project: start it beside the kernels
+        if needed and not getattr(self.factory, "in_process", False):
+            # The file-read watcher walks the project: start it beside the kernels.
             watcher = threading.Thread(target=self._os_watcher, daemon=True)
             watcher.start()
             self._starting.append(watcher)
@@ -353,7 +354,9 @@ class Executor(Restorer):
                 self._prepare(kernel, planned.node, run, set(), foreign)
             except RestoreError as err:
                 return self._failure(kernel, planned, Execution("error", [], 0.0, str(err)))
-            watcher = self._os_watcher()
+            # The OS sees opens by process; a kernel inside this process has no own view.
+            in_process = getattr(kernel.backend, "in_process", False)
+            watcher = None if in_process else self._os_watcher()
             if watcher is not None:
                 watcher.begin(planned.id)
             try:

@@ -100,6 +100,8 @@ def swapped(state: ProcessState) -> Iterator[ProcessState]:
 
 class FakeKernel:
     instances: list[FakeKernel] = []
+    in_process = True
+    """Runs in the test process: the executor's OS file watcher would see the test itself."""
 
     def __init__(self, spec_name: str, adapter: Adapter, cwd: Path) -> None:
         self.adapter = adapter
