@@ -333,7 +333,7 @@ def _edits(data: st.DataObject, count: int) -> Any:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(max(300, FAST_EXAMPLES // 2))
+@pytest.mark.timeout(max(600, FAST_EXAMPLES * 2))
 @settings(CI, max_examples=FAST_EXAMPLES)
 @given(doc=document(), data=st.data())
 def test_cached_render_equals_fresh_render_fake_kernel(doc: GenDoc, data: st.DataObject) -> None:
