@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,9 @@ def test_python_read_and_its_reader_rerun_when_the_file_changes(tmp_path: Path) 
     assert results["load"][1] == "file data/d.csv changed (read by the block)"
     assert results["show"][1].startswith("upstream load")
     assert "total is 43" in page(doc)
-    listing = format_rows(list_cache(prepare(doc, RenderOptions())[1], prepare(doc, RenderOptions())[2]))
+    listing = format_rows(
+        list_cache(prepare(doc, RenderOptions())[1], prepare(doc, RenderOptions())[2])
+    )
     assert "reads: data/d.csv" in listing
 
 
@@ -106,45 +109,6 @@ def test_python_listing_a_folder_reruns_when_a_file_is_added(tmp_path: Path) -> 
     results = render(doc)
     assert results["python-1"] == ("executed", "folder inbox changed (listed by the block)")
     assert "inbox/b.txt" in page(doc)
-
-
-def test_python_local_module_edit_reruns_its_importer(tmp_path: Path) -> None:
-    write(tmp_path, "helpers.py", "FACTOR = 2\n")
-    doc = write(
-        tmp_path,
-        "doc.md",
-        """
-        ```{python}
-        import helpers
-        print("factor", helpers.FACTOR)
-        ```
-        """,
-    )
-    render(doc)
-    bump(tmp_path / "helpers.py", "FACTOR = 3\n")
-    results = render(doc)
-    assert results["python-1"] == ("executed", "file helpers.py changed (read by the block)")
-    assert "factor 3" in page(doc)
-
-
-def test_python_subprocess_read_is_seen_by_the_operating_system(tmp_path: Path) -> None:
-    write(tmp_path, "n.txt", "41\n")
-    doc = write(
-        tmp_path,
-        "doc.md",
-        """
-        ```{python}
-        import subprocess
-        print("n =", subprocess.run(["cat", "n.txt"], capture_output=True, text=True).stdout)
-        ```
-        """,
-    )
-    render(doc)
-    bump(tmp_path / "n.txt", "42\n")
-    results = render(doc)
-    assert results["python-1"][0] == "executed"
-    assert "n.txt changed" in results["python-1"][1]
-    assert "n = 42" in page(doc)
 
 
 def test_deleted_file_reruns_the_block(tmp_path: Path) -> None:
@@ -247,39 +211,74 @@ def test_r_read_csv_and_list_files(tmp_path: Path) -> None:
     assert "sum 6 2" in page(doc)
 
 
-def test_javascript_read_reruns(tmp_path: Path) -> None:
-    need("deno")
-    write(tmp_path, "j.txt", "one")
-    doc = write(
-        tmp_path,
-        "doc.md",
-        """
-        ```{js}
-        console.log("js read", Deno.readTextFileSync("j.txt"));
-        ```
-        """,
-    )
-    render(doc)
-    bump(tmp_path / "j.txt", "two")
-    results = render(doc)
-    assert results["javascript-1"] == ("executed", "file j.txt changed (read by the block)")
-    assert "js read two" in page(doc)
+@dataclass(frozen=True)
+class ReadCase:
+    """A block that reads `path` without declaring it, and what it prints after the edit."""
+
+    kernel: str
+    block: str
+    path: str
+    before: str
+    after: str
+    code: str
+    shown: str
+    reason_part: str = "changed (read by the block)"
 
 
-def test_bash_read_is_seen_by_the_operating_system(tmp_path: Path) -> None:
-    need("bash")
-    write(tmp_path, "n.txt", "7\n")
-    doc = write(
-        tmp_path,
-        "doc.md",
-        """
-        ```{bash}
-        echo "bash read $(cat n.txt)"
-        ```
-        """,
-    )
+READ_CASES = [
+    ReadCase(
+        "python3",
+        "python-1",
+        "helpers.py",
+        "FACTOR = 2\n",
+        "FACTOR = 3\n",
+        "```{python}\nimport helpers\nprint('factor', helpers.FACTOR)\n```\n",
+        "factor 3",
+    ),
+    ReadCase(
+        "python3",
+        "python-1",
+        "n.txt",
+        "41\n",
+        "42\n",
+        "```{python}\nimport subprocess\n"
+        "out = subprocess.run(['cat', 'n.txt'], capture_output=True, text=True).stdout\n"
+        "print('n =', out)\n```\n",
+        "n = 42",
+    ),
+    ReadCase(
+        "deno",
+        "javascript-1",
+        "j.txt",
+        "one",
+        "two",
+        '```{js}\nconsole.log("js read", Deno.readTextFileSync("j.txt"));\n```\n',
+        "js read two",
+    ),
+    ReadCase(
+        "bash",
+        "bash-1",
+        "n.txt",
+        "7\n",
+        "8\n",
+        '```{bash}\necho "bash read $(cat n.txt)"\n```\n',
+        "bash read 8",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "case", READ_CASES, ids=["local module", "python subprocess", "javascript", "bash"]
+)
+def test_a_file_read_without_declaring_it_reruns_its_block(tmp_path: Path, case: ReadCase) -> None:
+    need(case.kernel)
+    write(tmp_path, case.path, case.before)
+    doc = tmp_path / "doc.md"
+    doc.write_text(case.code, encoding="utf-8")
     render(doc)
-    bump(tmp_path / "n.txt", "8\n")
-    results = render(doc)
-    assert results["bash-1"] == ("executed", "file n.txt changed (read by the block)")
-    assert "bash read 8" in page(doc)
+    assert executed(render(doc)) == set()
+    bump(tmp_path / case.path, case.after)
+    status, reason = render(doc)[case.block]
+    assert status == "executed"
+    assert reason == f"file {case.path} {case.reason_part}"
+    assert case.shown in page(doc)

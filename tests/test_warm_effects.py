@@ -26,6 +26,14 @@ os.environ["NF_WARM_W"] = "one"
 ```
 
 """
+OTHER = """
+```{python}
+#| label: other
+import os
+os.environ["NF_WARM_OTHER"] = "a"
+```
+
+"""
 READER = """
 ```{python}
 #| label: reader
@@ -96,22 +104,12 @@ def test_editing_a_module_attribute_setter_in_a_warm_kernel(tmp_path: Path) -> N
 
 def test_a_cached_setter_is_replayed_for_a_reader_after_a_restart(tmp_path: Path) -> None:
     doc = tmp_path / "doc.md"
-    other = textwrap.dedent(
-        """
-        ```{python}
-        #| label: other
-        import os
-        os.environ["NF_WARM_OTHER"] = "a"
-        ```
-
-        """
-    )
-    write(doc, SETTER + other + READER)
+    write(doc, SETTER + OTHER + READER)
     with Executor(store_for(doc, None), doc.parent) as executor:
         run_plan(executor, doc)
         # Editing `other` restarts the kernel; the reader re-runs (it reads the process
         # state `other` changed) and must still see what `setter`, a cache hit, did.
-        write(doc, SETTER + other.replace('"a"', '"b"') + READER)
+        write(doc, SETTER + OTHER.replace('"a"', '"b"') + READER)
         warm = run_plan(executor, doc)
     assert warm["reader"] == "W=one\n"
     assert warm == fresh(doc, tmp_path)
@@ -121,21 +119,11 @@ def test_a_fresh_kernel_replays_a_cached_setter_for_its_reader(tmp_path: Path) -
     """Module state cannot be loaded from the cache: a cached block that changed it runs
     again (outputs discarded) in a new kernel before a reader that needs its effect."""
     doc = tmp_path / "doc.md"
-    other = textwrap.dedent(
-        """
-        ```{python}
-        #| label: other
-        import os
-        os.environ["NF_WARM_OTHER"] = "a"
-        ```
-
-        """
-    )
-    write(doc, SETTER + other + READER)
+    write(doc, SETTER + OTHER + READER)
     _, plan, store = prepare(doc, RenderOptions())
     with Executor(store, doc.parent) as executor:
         executor.run(plan)
-    write(doc, SETTER + other.replace('"a"', '"b"') + READER)
+    write(doc, SETTER + OTHER.replace('"a"', '"b"') + READER)
     _, plan, store = prepare(doc, RenderOptions())
     with Executor(store, doc.parent) as executor:
         summary = executor.run(plan)
