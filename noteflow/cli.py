@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from . import __version__
 from .errors import NoteflowError
 from .model import BlockResult, PlannedBlock, RunSummary, Status
 from .pipeline import RenderOptions, prepare, render_document, report_json, store_for
+from .yamlio import value_or_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,10 +135,7 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise NoteflowError(f"-P expects NAME=VALUE, got '{pair}'")
-        try:
-            params[name.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            params[name.strip()] = value
+        params[name.strip()] = value_or_text(value) if value.strip() else ""
     return params
 
 

@@ -375,11 +375,16 @@ class _Builder:
         base = self.document.path.parent
         found: list[str] = []
         for pattern in block.option("files") or () if patterns is None else patterns:
-            literal = base / pattern
-            if literal.exists():
-                matches = [str(literal)]
-            else:
-                matches = sorted(glob.glob(str(literal), recursive=True))
+            try:
+                matches = self._matches(base / pattern, block, pattern)
+            except OSError as err:
+                raise GraphError(
+                    f"cannot look up '{pattern}' named in `files:` of block '{block.id}': "
+                    f"{err.strerror or err}",
+                    path=self.path,
+                    line=block.line,
+                    block=block.id,
+                ) from None
             if not matches:
                 raise GraphError(
                     f"file '{pattern}' named in `files:` of block '{block.id}' does not exist",
@@ -394,6 +399,25 @@ class _Builder:
                 elif Path(match).is_file():
                     found.append(_relative(match, base))
         return tuple(dict.fromkeys(found))
+
+    def _matches(self, literal: Path, block: Block, pattern: str) -> list[str]:
+        matches = (
+            [str(literal)] if literal.exists() else sorted(glob.glob(str(literal), recursive=True))
+        )
+        for match in matches:
+            folder = Path(match).resolve()
+            if folder.is_dir() and (
+                folder == self.document.path.parent or folder in self.document.path.parents
+            ):
+                raise GraphError(
+                    f"`files:` of block '{block.id}' names '{pattern}', a folder that holds the "
+                    "document itself: every file under it would be hashed",
+                    path=self.path,
+                    line=block.line,
+                    block=block.id,
+                    hint="name the files, or a folder beside the document (`files: [data/]`)",
+                )
+        return matches
 
     def _unknown(self, name: str, block: Block) -> None:
         candidates = set(self.labels) | set(self.params) | set(self.all_exports)

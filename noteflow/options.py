@@ -105,7 +105,7 @@ ALL_OPTIONS: frozenset[str] = (
 )
 """Every option name that is not a mistake: any other name warns and is ignored."""
 
-DEFAULT_OUTPUT_LIMIT = 5_000_000
+DEFAULT_OUTPUT_LIMIT = 5 * 1024 * 1024
 """Bytes of text output a block keeps when it sets no `output-limit`."""
 
 _ALIASES = {"name": "label", "id": "label", "class": "classes"}
