@@ -307,6 +307,11 @@ def warnings_formatted_only() -> Iterator[None]:
         logger.handlers, logger.propagate = saved
 
 
+# A few thousand examples take about 15 s: the full suite (and CI) runs them, the fast
+# tier does not.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A document folder with a few real files for `files:` and components to find."""
