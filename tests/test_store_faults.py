@@ -39,9 +39,7 @@ print("double is", n * 2)
 """
 
 # A 1x1 PNG, displayed as raw image data so the test needs no plotting library.
-PIXEL = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 IMAGE = f"""
 ```{{python}}
 #| label: picture
@@ -93,7 +91,9 @@ def test_a_flipped_bit_in_a_value_is_never_used(
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete"])
-def test_a_damaged_value_reruns_its_producer_instead_of_failing(tmp_path: Path, damage: str) -> None:
+def test_a_damaged_value_reruns_its_producer_instead_of_failing(
+    tmp_path: Path, damage: str
+) -> None:
     doc = write_doc(tmp_path, VALUES)
     render(doc)
     blob = export_blob(doc, "make", "n")
@@ -126,10 +126,12 @@ def test_a_damaged_image_reruns_its_block(tmp_path: Path, damage: str) -> None:
     assert render(doc) == {"picture": "executed"}
     page = doc.with_suffix(".html").read_text()
     assert f"data:image/png;base64,{PIXEL}" in page
-    assert "base64,\"" not in page
+    assert 'base64,"' not in page
 
 
-def test_an_entry_of_the_wrong_shape_is_a_miss(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_entry_of_the_wrong_shape_is_a_miss(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     doc = write_doc(tmp_path, VALUES)
     render(doc)
     store = store_for(doc, None)
@@ -205,7 +207,7 @@ def test_gc_keeps_recent_entries_and_those_of_a_running_render(tmp_path: Path) -
         """,
     )
     other = tmp_path / "other.md"
-    other.write_text('```{python}\nz = 5\n```\n')
+    other.write_text("```{python}\nz = 5\n```\n")
     assert main(["render", "-q", str(other)]) == 0
     other.unlink()  # its entries are now referenced by no document
     render_process = subprocess.Popen(
