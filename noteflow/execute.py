@@ -164,9 +164,13 @@ class Executor(Restorer):
         for name, kernel in list(self.kernels.items()):
             if set(kernel.effectful) - kept:
                 with self._lock(name):
-                    kernel.backend.restart()
-                    kernel.forget_all()
-                    self._track_reads(kernel)
+                    self._restart(kernel)
+
+    def _restart(self, kernel: LiveKernel) -> None:
+        """A new kernel process in place of the old: nothing of the old state is left."""
+        kernel.backend.restart()
+        kernel.forget_all()
+        self._track_reads(kernel)
 
     def _restart_if_effects_follow(
         self, kernel: LiveKernel, planned: PlannedBlock, run: RunState
@@ -183,9 +187,7 @@ class Executor(Restorer):
         for key, states in kernel.effectful.items():
             later = run.key_positions.get(key, here) >= here
             if later and (states & reads or "*" in states or planned.node.snapshot):
-                kernel.backend.restart()
-                kernel.forget_all()
-                self._track_reads(kernel)
+                self._restart(kernel)
                 return
 
     def _start_quietly(self, node: Node) -> None:
@@ -312,9 +314,7 @@ class Executor(Restorer):
                 result = _cached(planned, planned.entry)
                 emit("cached", planned, result)
                 return result
-            planned = dataclasses.replace(
-                planned, stale=True, reason=reason, entry=None, reruns_same_key=True
-            )
+            planned = dataclasses.replace(planned, stale=True, reason=reason, entry=None)
             run.planned[planned.id] = planned
             if run.stale_order is not None:
                 bisect.insort(run.stale_order, run.positions[planned.id])
@@ -330,12 +330,11 @@ class Executor(Restorer):
         file reads changed) or a file it read was changed by a block that ran before it."""
         for up in planned.node.upstream():
             done = run.results.get(up)
-            upstream = run.planned.get(up)
-            if done and upstream and done.status == "executed" and upstream.reruns_same_key:
-                return f"upstream {up} re-ran ({upstream.reason})"
+            if done is not None and done.status not in ("cached", "skipped"):
+                return f"upstream {up} re-ran ({done.reason or done.status})"
         assert planned.entry is not None
-        if not any(r.status == "executed" for r in run.results.values()):
-            return ""  # nothing ran yet: the plan's check of its reads still holds
+        if not any(r.status in ("executed", "failed") for r in run.results.values()):
+            return ""  # no code ran yet: the plan's check of its reads still holds
         return changed_read(planned.entry.reads, self.root)
 
     # -- running one block -----------------------------------------------------------------
@@ -365,6 +364,7 @@ class Executor(Restorer):
                 observed = watcher.end(planned.id) if watcher is not None else []
             if execution.status == "cancelled":
                 forget(kernel, planned.node)
+                remember_effects(kernel, planned)
                 return _not_run(planned, "not run: cancelled")
             if execution.status in ("dead", "timeout"):
                 self._recover(kernel)
@@ -553,6 +553,8 @@ class Executor(Restorer):
     ) -> BlockResult:
         if kernel is not None:
             forget(kernel, planned.node)
+            if execution.status != "dead":  # what ran of it may have changed shared state
+                remember_effects(kernel, planned)
         outputs = tuple(execution.outputs)
         own_error = any(o.get("output_type") == "error" for o in outputs)
         if execution.status != "error" or not own_error:
@@ -584,10 +586,13 @@ class Executor(Restorer):
         )
 
     def _recover(self, kernel: LiveKernel) -> None:
-        """After a timeout or a death the kernel's state is unknown: restart if dead, forget all."""
+        """After a timeout or a death the kernel's state is unknown: restart if dead, else
+        forget every value (the effects it holds stay noted: they are still there)."""
         if not kernel.backend.is_alive():
-            kernel.backend.restart()
-        kernel.forget_all()
+            self._restart(kernel)
+        else:
+            kernel.live.clear()
+            kernel.applied.clear()
 
     # -- kernels ---------------------------------------------------------------------------
 

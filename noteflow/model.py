@@ -164,9 +164,6 @@ class PlannedBlock:
     """Why it runs (`new`, `code changed`, `upstream x changed`, ...); '' when cached."""
     entry: Entry | None
     """The cache entry served when not stale."""
-    reruns_same_key: bool = False
-    """Stale although its key is unchanged (a file it read changed, `cache: false`): its run
-    may give other values under the same key, so blocks that read it must run too."""
 
     @property
     def id(self) -> BlockId:

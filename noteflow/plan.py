@@ -71,14 +71,10 @@ def _decide(
     entry = store.get(key)
     reason = forced or _miss_reason(node, key, components, entry, old)
     if reason or entry is None:
-        same_key = reason == "cache: false"
-        return PlannedBlock(node, key, components, True, reason, None, same_key)
-    reason = _damaged(node, entry, store)
+        return PlannedBlock(node, key, components, True, reason, None)
+    reason = _damaged(node, entry, store) or changed_read(entry.reads, root)
     if reason:
         return PlannedBlock(node, key, components, True, reason, None)
-    reason = changed_read(entry.reads, root)
-    if reason:
-        return PlannedBlock(node, key, components, True, reason, None, True)
     return PlannedBlock(node, key, components, False, "", entry)
 
 
@@ -97,17 +93,16 @@ def _damaged(node: Node, entry: Entry, store: Store) -> str:
 def _after_same_key_reruns(
     decided: PlannedBlock, planned: Mapping[BlockId, PlannedBlock]
 ) -> PlannedBlock:
-    """A hit whose upstream re-runs under an unchanged key (a file it read changed) runs too:
-    that upstream may now give other values, and this key cannot show it."""
+    """A hit whose upstream runs, runs too. When the upstream's key changed, this key changed
+    with it; when it did not (a file it read changed, `cache: false`, a damaged or cleared
+    entry), its run may still give other values, and this key cannot show it."""
     if decided.stale or decided.entry is None:
         return decided
     for up in decided.node.upstream():
         upstream = planned.get(up)
-        if upstream is not None and upstream.stale and upstream.reruns_same_key:
+        if upstream is not None and upstream.stale:
             reason = f"upstream {up} re-runs ({upstream.reason})"
-            return dataclasses.replace(
-                decided, stale=True, reason=reason, entry=None, reruns_same_key=True
-            )
+            return dataclasses.replace(decided, stale=True, reason=reason, entry=None)
     return decided
 
 
