@@ -11,6 +11,7 @@ is checked with one `stat`: the content is hashed again only when size or mtime 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import threading
@@ -98,13 +99,24 @@ def record_reads(
     excluded = tuple(excluded)
     seen: dict[tuple[str, str], FileRead] = {}
     for kind, raw in observed:
-        relative = in_project(raw, root, excluded)
+        relative = in_project(_source_of_bytecode(raw), root, excluded)
         if relative is None or (kind, relative) in seen:
             continue
         read = snapshot(kind, relative, root)
         if read is not None:
             seen[(kind, relative)] = read
     return tuple(sorted(seen.values(), key=lambda r: (r.path, r.kind)))
+
+
+def _source_of_bytecode(path: str) -> str:
+    """A cached `__pycache__/m.cpython-311.pyc` stands for the `m.py` it was compiled from:
+    an import that found fresh bytecode read the source's content all the same."""
+    if "__pycache__" not in path or not path.endswith(".pyc"):
+        return path
+    try:
+        return importlib.util.source_from_cache(path)
+    except ValueError:
+        return path
 
 
 def snapshot(kind: str, relative: str, root: Path) -> FileRead | None:

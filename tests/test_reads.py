@@ -282,3 +282,19 @@ def test_a_file_read_without_declaring_it_reruns_its_block(tmp_path: Path, case:
     assert status == "executed"
     assert reason == f"file {case.path} {case.reason_part}"
     assert case.shown in page(doc)
+
+
+def test_a_module_imported_from_fresh_bytecode_still_tracks_its_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    write(tmp_path, "helpers.py", "FACTOR = 2\n")
+    doc = write(
+        tmp_path, "doc.md", "```{python}\nimport helpers\nprint('f', helpers.FACTOR)\n```\n"
+    )
+    render(doc)
+    render_document(doc, RenderOptions(force=True))  # this kernel imports the cached .pyc
+    assert list((tmp_path / "__pycache__").glob("helpers.*.pyc"))
+    bump(tmp_path / "helpers.py", "FACTOR = 5\n")
+    assert render(doc)["python-1"] == ("executed", "file helpers.py changed (read by the block)")
+    assert "f 5" in page(doc)
