@@ -358,6 +358,7 @@ class Executor(Restorer):
             watcher = None if in_process else self._os_watcher()
             if watcher is not None:
                 watcher.begin(planned.id)
+            started_ns = time.time_ns()
             try:
                 execution = self._run_code(kernel, planned, run)
             finally:
@@ -370,7 +371,7 @@ class Executor(Restorer):
                 self._recover(kernel)
             expected = bool(planned.node.block.option("error"))
             if execution.status == "ok" or (execution.status == "error" and expected):
-                reads = self._reads(kernel, execution, observed)
+                reads = self._reads(kernel, execution, observed, started_ns)
                 return self._success(kernel, planned, run, execution, reads)
             return self._failure(kernel, planned, execution)
 
@@ -473,15 +474,22 @@ class Executor(Restorer):
         return parse_saved(kernel, node, execution, self.store, interchange)
 
     def _reads(
-        self, kernel: LiveKernel, execution: Execution, observed: list[tuple[str, str]]
+        self,
+        kernel: LiveKernel,
+        execution: Execution,
+        observed: list[tuple[str, str]],
+        started_ns: int,
     ) -> tuple[FileRead, ...]:
         """What the block read under the project root: its kernel's hooks plus the OS's."""
         adapter = kernel.adapter
         if not self.track_reads:
             return ()
         reported: Any = None
-        if adapter.save_in_request:
+        if adapter.save_in_request and "reads" in adapter.templates:
             reported = execution.expression("reads")
+            if reported is None:  # a block that raised gets no user expressions answered
+                asked = {"reads": adapter.template("reads")}
+                reported = kernel.backend.execute("", user_expressions=asked).expression("reads")
         elif "reads" in adapter.templates:
             target = kernel.exchange / "reads.json"
             code = adapter.template("reads", target=adapter.string(str(target)))
@@ -494,7 +502,8 @@ class Executor(Restorer):
         except ValueError:
             items = []
         pairs = [(str(i[0]), str(i[1])) for i in items if isinstance(i, list) and len(i) == 2]
-        return record_reads([*pairs, *observed], self.root, [self.store.root, kernel.exchange])
+        excluded = [self.store.root, kernel.exchange]
+        return record_reads([*pairs, *observed], self.root, excluded, started_ns)
 
     def _os_watcher(self) -> OsReadWatcher | None:
         """The operating system's view of file opens, started with the first block run."""

@@ -92,17 +92,35 @@ def in_project(path: str, root: Path, excluded: Iterable[Path]) -> str | None:
     return relative.as_posix()
 
 
+UNSURE = "unsure"
+UNSURE_PATH = ".noteflow-unsure"
+"""The digest of a read that cannot be trusted: it never holds, so the block runs again."""
+
+
 def record_reads(
-    observed: Iterable[tuple[str, str]], root: Path, excluded: Iterable[Path] = ()
+    observed: Iterable[tuple[str, str]],
+    root: Path,
+    excluded: Iterable[Path] = (),
+    since_ns: int | None = None,
 ) -> tuple[FileRead, ...]:
-    """The reads (`("file" | "dir", absolute path)`) under `root`, with content as it is now."""
+    """The reads under `root`, with their content as it is now.
+
+    `observed` holds `("file" | "dir", absolute path)`, plus `("written", path)` for files
+    written while the block ran (not inputs unless also read) and `("unsure", path)` where
+    the record may be incomplete. A file read and modified since `since_ns` (while the
+    block ran, by it or anyone) is recorded as unsure: what the block read may not be
+    what is there now, so it runs again next time.
+    """
     excluded = tuple(excluded)
     seen: dict[tuple[str, str], FileRead] = {}
     for kind, raw in observed:
         relative = in_project(_source_of_bytecode(raw), root, excluded)
-        if relative is None or (kind, relative) in seen:
+        if kind == "written" or relative is None or (kind, relative) in seen:
             continue
-        read = snapshot(kind, relative, root)
+        read = snapshot(kind, relative, root) if kind != UNSURE else None
+        racy = read is not None and since_ns is not None and read.mtime_ns >= since_ns
+        if kind == UNSURE or racy:
+            read = FileRead(relative, "file", 0, 0, UNSURE)
         if read is not None:
             seen[(kind, relative)] = read
     return tuple(sorted(seen.values(), key=lambda r: (r.path, r.kind)))
@@ -139,10 +157,14 @@ def snapshot(kind: str, relative: str, root: Path) -> FileRead | None:
 def changed_read(reads: Iterable[FileRead], root: Path) -> str:
     """Why a recorded read no longer holds (`file data/d.csv changed`), or '' if all hold."""
     for read in reads:
+        if read.digest == UNSURE and read.path == UNSURE_PATH:
+            return "its file reads could not all be seen"
+        if read.digest == UNSURE:
+            return f"file {read.path} changed while the block read it"
         path = root / read.path
         try:
             stat = path.stat()
-        except OSError:
+        except (OSError, ValueError):
             if read.digest != "missing":
                 return f"file {read.path} deleted (read by the block)"
             continue
@@ -158,7 +180,12 @@ def changed_read(reads: Iterable[FileRead], root: Path) -> str:
     return ""
 
 
-_OPEN_EVENTS = {"opened": "opened", "closed_no_write": "read", "closed": "written"}
+_OPEN_EVENTS = {
+    "opened": "opened",
+    "closed_no_write": "read",
+    "closed": "closed_writable",
+    "modified": "modified",
+}
 MARKER_PREFIX = ".noteflow-sync-"
 
 
@@ -181,12 +208,13 @@ class OsReadWatcher:
         # the store's temp folder when it is inside the project, else the root itself.
         inside = marker_dir is not None and root in marker_dir.parents
         self.marker_dir = marker_dir if inside and marker_dir is not None else root
-        self._running: dict[str, dict[str, str]] = {}
-        """Per open window, path -> `read` (closed without writing), `opened` or `written`."""
+        self._running: dict[str, dict[str, set[str]]] = {}
+        """Per open window, path -> what was seen of it (`opened`, `read`, `modified`, ...)."""
         self._lock = threading.Lock()
         self._markers: dict[str, tuple[str, str, threading.Event]] = {}
         """Marker path -> ("begin" | "end", block, event set when it came through)."""
         self._serial = 0
+        self._unwatched: set[str] = set()
         self._observer: Any = None
 
     def start(self) -> bool:
@@ -230,8 +258,7 @@ class OsReadWatcher:
             return
         with self._lock:
             for seen in self._running.values():
-                if seen.get(path) != "read":  # once read, it stays read
-                    seen[path] = kind
+                seen.setdefault(path, set()).add(kind)
 
     def _mark(self, which: str, block: str) -> threading.Event:
         with self._lock:
@@ -239,24 +266,40 @@ class OsReadWatcher:
             path = self.marker_dir / f"{MARKER_PREFIX}{os.getpid()}-{self._serial}"
             done = threading.Event()
             self._markers[str(path)] = (which, block, done)
+        self.marker_dir.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"")
         path.unlink(missing_ok=True)
         return done
 
     def begin(self, block: str) -> None:
         if self._observer is not None:
-            self._mark("begin", block)
+            try:
+                self._mark("begin", block)
+            except OSError:
+                self._unwatched.add(block)  # no window: `end` says the record is unsure
 
     def end(self, block: str) -> list[tuple[str, str]]:
-        """The files opened under the root while `block` ran, except those only written (an
-        open that was closed after writing): a log a block appends to is not an input."""
+        """The files opened under the root while `block` ran, as `("file", path)`, and those
+        it wrote, as `("written", path)`: a file only written (a log the block appends to)
+        is not an input. When the record may be incomplete, `("unsure", root)`."""
         if self._observer is None:
             return []
-        if not self._mark("end", block).wait(2.0):
-            log.warning("file-read events were late; a block's reads may be incomplete")
+        try:
+            on_time = self._mark("end", block).wait(2.0)
+        except OSError:
+            on_time = False
         with self._lock:
             seen = self._running.pop(block, {})
-        return [("file", p) for p, kind in sorted(seen.items()) if kind != "written"]
+        complete = on_time and block not in self._unwatched
+        self._unwatched.discard(block)
+        found = [] if complete else [(UNSURE, str(self.root / UNSURE_PATH))]
+        for path, kinds in sorted(seen.items()):
+            wrote = "modified" in kinds and "closed_writable" in kinds
+            if "read" in kinds or not wrote:
+                found.append(("file", path))
+            if wrote:
+                found.append(("written", path))
+        return found
 
     def stop(self) -> None:
         if self._observer is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -298,3 +299,43 @@ def test_a_module_imported_from_fresh_bytecode_still_tracks_its_source(
     bump(tmp_path / "helpers.py", "FACTOR = 5\n")
     assert render(doc)["python-1"] == ("executed", "file helpers.py changed (read by the block)")
     assert "f 5" in page(doc)
+
+
+def test_a_block_with_an_expected_error_records_its_reads(tmp_path: Path) -> None:
+    write(tmp_path, "f.txt", "one")
+    doc = write(
+        tmp_path,
+        "doc.md",
+        '```{python}\n#| error: true\nprint(open("f.txt").read())\nraise ValueError("x")\n```\n',
+    )
+    render(doc)
+    bump(tmp_path / "f.txt", "two")
+    assert render(doc)["python-1"] == ("executed", "file f.txt changed (read by the block)")
+    assert "two" in page(doc)
+
+
+def test_a_file_changed_while_the_block_ran_is_read_again_next_time(tmp_path: Path) -> None:
+    write(tmp_path, "f.txt", "one")
+    doc = write(
+        tmp_path,
+        "doc.md",
+        '```{python}\nimport time\ntext = open("f.txt").read()\ntime.sleep(1.5)\nprint(text)\n```\n',
+    )
+    render(doc)
+    # A save lands while the block runs: what it read is not what the file holds after.
+    edit = threading.Timer(0.8, lambda: (tmp_path / "f.txt").write_text("two"))
+    edit.start()
+    render_document(doc, RenderOptions(force=True))
+    edit.join()
+    assert render(doc)["python-1"] == ("executed", "file f.txt changed while the block read it")
+    assert "two" in page(doc)
+
+
+def test_a_log_the_block_only_appends_to_is_not_an_input(tmp_path: Path) -> None:
+    doc = write(
+        tmp_path,
+        "doc.md",
+        '```{python}\nwith open("runs.log", "a") as log:\n    log.write("ran\\n")\nprint("ok")\n```\n',
+    )
+    render(doc)
+    assert render(doc)["python-1"][0] == "cached"
