@@ -45,7 +45,7 @@ def list_cache(plan: Plan, store: LocalStore) -> list[CacheRow]:
         elif entry.status == "failed":
             status = "failed (re-runs next time)"
         else:
-            status = "stale (forced)" if planned.stale else "cached"
+            status = f"stale ({planned.reason})" if planned.stale else "cached"
         size = _entry_size(store, planned.key, entry)
         rows.append(CacheRow(planned.id, planned.key, status, size, _files(planned, entry)))
     return rows

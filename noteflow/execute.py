@@ -411,6 +411,11 @@ class Executor(Restorer):
             planned.id, "executed", entry.outputs, seconds, planned.reason, planned.key
         )
 
+    def _rerun_component(self, producer: PlannedBlock, run: RunState) -> None:
+        result = self._execute_component(producer, run)
+        if result.status == "failed":
+            raise RestoreError(f"running block `{producer.id}` again failed: {result.error}")
+
     def _component_input(self, item: Input, node: Node, run: RunState) -> dict[str, Any]:
         if item.param:
             return decode_value(value_to_interchange(run.plan.graph.params.get(item.name)))

@@ -85,6 +85,8 @@ class Restorer:
             raise RestoreError(f"cannot pass {where}: {spec['json_error']}")
         if spec.get("absent"):
             raise RestoreError(f"cannot pass {where}: that block does not define it")
+        if producer.node.block.kind == "component":
+            return self._component_value_again(producer, name, where, run)
         if spec.get("blob") and self.store.has_blob(spec["blob"]):
             converted = self._convert(producer, name, spec, where, run)
             if converted is not None:
@@ -143,6 +145,26 @@ class Restorer:
 
     def _save_values(self, kernel: LiveKernel, node: Node, interchange: set[str]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def _rerun_component(self, producer: PlannedBlock, run: RunState) -> None:
+        raise NotImplementedError
+
+    def _component_value_again(
+        self, producer: PlannedBlock, name: str, where: str, run: RunState
+    ) -> bytes:
+        """Run a component again whose stored value is missing or corrupt (it runs here, in
+        noteflow's own process, and stores a new entry)."""
+        log.warning(
+            "block `%s`: the cached value `%s` is missing or corrupt; re-running the block",
+            producer.id,
+            name,
+        )
+        self._rerun_component(producer, run)
+        spec = self._export_spec(producer, name, run)
+        data = self.store.blob(spec["json"]) if spec.get("json") else None
+        if data is None:
+            raise RestoreError(f"cannot pass {where}: the component gave no such value")
+        return data
 
     def _entry_of(self, producer: PlannedBlock, run: RunState) -> Entry | None:
         """The producer's entry: made in this run, served by the plan, else from the store."""
@@ -289,6 +311,9 @@ class Restorer:
             raise RestoreError(
                 f"could not load {', '.join(loads.names())} into the kernel: {result.error}"
             )
+        for staged in loads.staged:
+            staged.unlink(missing_ok=True)
+        loads.staged.clear()
         kernel.live.update(loads.live)
         for name in loads.deleted:
             kernel.live.pop(name, None)

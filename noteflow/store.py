@@ -208,7 +208,7 @@ class LocalStore:
     def put_blob(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         path = self.blob_path(digest)
-        if not _touch(path):
+        if not _touch(path) or self.blob(digest) is None:  # missing or damaged: write it
             atomic_write(path, data)
         return digest
 
@@ -289,11 +289,24 @@ class LocalStore:
         return self.root / "documents" / f"{document.stem}-{name}.json"
 
     def read_manifest(self, document: Path) -> dict[str, Any]:
+        """The document's last render (keys and key components per block), or {} when there
+        is none or it does not have that shape (a warning: only "why" reasons are lost)."""
+        path = self.manifest_path(document)
         try:
-            data = json.loads(self.manifest_path(document).read_bytes())
-        except (OSError, ValueError):
+            data = json.loads(path.read_bytes())
+        except FileNotFoundError:
             return {}
-        return data if isinstance(data, dict) else {}
+        except (OSError, ValueError) as err:
+            log.warning("cannot read %s (%s); reasons for re-runs are not known", path, err)
+            return {}
+        blocks = data.get("blocks") if isinstance(data, dict) else None
+        if not isinstance(blocks, dict) or not all(
+            isinstance(b, dict) and isinstance(b.get("components", {}), dict)
+            for b in blocks.values()
+        ):
+            log.warning("%s has the wrong shape; reasons for re-runs are not known", path)
+            return {}
+        return data
 
     def write_manifest(self, document: Path, blocks: Mapping[str, Any]) -> None:
         data = {"document": str(document.resolve()), "written": time.time(), "blocks": dict(blocks)}

@@ -1,9 +1,9 @@
 """Named values between kernels and the store: the code that saves and loads them.
 
 Owns the value protocol of the adapters in `kernels/`. After a block runs, its defined
-names are saved: Python hashes them into the store itself (one round trip, as a user
-expression of the block's own request); other kernels write files into an exchange folder
-that noteflow then moves into the store. A value read by a block of another language also
+names are saved into the kernel's own staging folder (Python in the block's own request,
+as a user expression; other kernels in a second request), and noteflow checks each file's
+hash and moves it into the store. A value read by a block of another language also
 gets its interchange JSON (README, "Values across languages"). Before a block runs, the
 loads, deletions and parameters it needs are one request of the kernel's own language.
 """
@@ -92,7 +92,9 @@ def _adopt(folder: Path, spec: Any, store: Store) -> dict[str, Any]:
         digest = spec.get(field_name)
         if not isinstance(digest, str):
             continue
-        if store.adopt_blob(folder / digest, digest) is None:
+        adopted_now = store.adopt_blob(folder / digest, digest) is not None
+        # Two equal values share one staged file: the first adoption moved it in already.
+        if not adopted_now and store.blob(digest) is None:
             return {"unsaved": "the saved value did not match its hash"}
     return adopted
 
@@ -172,7 +174,11 @@ class Loads:
     live: dict[str, str] = field(default_factory=dict)
     deleted: set[str] = field(default_factory=set)
 
+    staged: list[Path] = field(default_factory=list)
+    """Verified copies of stored values made for this request; removed once it ran."""
+
     def native(self, name: str, path: Path, token: str) -> None:
+        self.staged.append(path)
         self.lines.append(
             self.adapter.template(
                 "load", name=self.adapter.string(name), path=self.adapter.string(str(path))

@@ -42,6 +42,7 @@ from .live import (
 from .model import BlockId, BlockResult, Plan, PlannedBlock, RunSummary
 from .pipeline import RenderOptions, prepare, store_for
 from .plan import manifest_for
+from .store import Store
 from .theme import forget_themes, load_theme
 
 __all__ = ["Preview", "serve", "start_server"]
@@ -121,6 +122,7 @@ class Preview:
         if self._dirty.is_set():
             return  # superseded by a newer save; its build publishes next
         self.store.write_manifest(document.path, manifest_for(plan))
+        self.watched = watched_paths(plan, self.store)
         self.last_results = dict(summary.results)
         self._publish(plan, dict(summary.results), set(), summary)
         self._report(summary, time.monotonic() - started)
@@ -226,13 +228,18 @@ STARTING_PAGE = (
 )
 
 
-def watched_paths(plan: Plan) -> set[Path]:
-    """The document, the files its blocks read, its lock files and its theme's files."""
+def watched_paths(plan: Plan, store: Store | None = None) -> set[Path]:
+    """The document, the files its blocks read (declared, and once a run has recorded them,
+    seen), its lock files and its theme's files."""
     document = plan.graph.document
     base = document.path.parent
     paths = {document.path}
     for node in plan.graph.nodes:
         paths.update((base / f).resolve() for f in node.files)
+    for planned in plan.blocks:
+        entry = planned.entry or (store.get(planned.key) if store is not None else None)
+        if entry is not None:
+            paths.update((base / r.path).resolve() for r in entry.reads)
     for name in document.front_matter.get("environment") or []:
         paths.add((base / str(name)).resolve())
     try:

@@ -254,3 +254,39 @@ def test_invalid_base64_image_gives_a_notice_not_a_crash(tmp_path: Path) -> None
     assert "invalid base64" in page
     assert "After the block." in page
     assert base64.b64encode(b"not").decode() not in page
+
+
+def test_a_damaged_component_value_runs_the_component_again(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n")
+    doc = write_doc(
+        tmp_path,
+        """
+        ```{data #table path=t.csv}
+        ```
+
+        ```{python}
+        #| label: use
+        print("rows", len(table))
+        ```
+        """,
+    )
+    render(doc)
+    store = store_for(doc, None)
+    for path in (store.root / "entries").glob("*/*.json"):
+        entry = json.loads(path.read_bytes())
+        if entry["block"] == "table":
+            store.blob_path(entry["exports"]["table"]["blob"]).unlink()
+    doc.write_text(doc.read_text().replace('"rows"', '"row count"'))
+    assert render(doc) == {"table": "cached", "use": "executed"}
+    assert "row count 2" in doc.with_suffix(".html").read_text()
+
+
+def test_a_manifest_of_the_wrong_shape_only_loses_the_reasons(tmp_path: Path) -> None:
+    doc = write_doc(tmp_path, VALUES)
+    render(doc)
+    store = store_for(doc, None)
+    store.manifest_path(doc).write_text('{"blocks": [1], "document": 5}')
+    doc.write_text(doc.read_text().replace('"double is"', '"twice is"'))
+    assert render(doc) == {"make": "cached", "use": "executed"}
+    store.manifest_path(doc).write_text('{"blocks": {"use": {"components": 5}}}')
+    assert render(doc) == {"make": "cached", "use": "cached"}
