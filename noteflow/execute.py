@@ -39,9 +39,11 @@ from .model import (
 from .reads import OsReadWatcher, changed_read, record_reads
 from .restore import (
     DEFAULT_TIMEOUT,
+    KernelRestartNeeded,
     RestoreError,
     Restorer,
     RunState,
+    effect_after,
     forget,
     interchange_needs,
     remember_effects,
@@ -172,23 +174,26 @@ class Executor(Restorer):
         kernel.forget_all()
         self._track_reads(kernel)
 
-    def _restart_if_effects_follow(
-        self, kernel: LiveKernel, planned: PlannedBlock, run: RunState
+    def _prepare_fresh_enough(
+        self, kernel: LiveKernel, planned: PlannedBlock, run: RunState, foreign: Any
     ) -> None:
-        """A block must not see shared state changed by a block that a fresh run reaches
-        only after it (a block inserted or edited before an environment setter in `watch`):
-        restart the kernel when it holds such an effect on state this block reads."""
-        if not kernel.effectful:
-            return
-        if not run.key_positions:
-            run.key_positions = {b.key: i for i, b in enumerate(run.plan.blocks)}
-        here = run.key_positions[planned.key]
-        reads = planned.node.states_read
-        for key, states in kernel.effectful.items():
-            later = run.key_positions.get(key, here) >= here
-            if later and (states & reads or "*" in states or planned.node.snapshot):
-                self._restart(kernel)
-                return
+        """Put the block's inputs into its kernel, in a new kernel when this one holds a
+        change to shared state the block (or a block replayed for it) reads, made by a block
+        that a fresh run reaches only after it (in `watch`, a block inserted or edited
+        before an environment setter)."""
+        if effect_after(kernel, planned, run):
+            self._restart(kernel)
+        try:
+            self._prepare(kernel, planned.node, run, set(), foreign)
+        except KernelRestartNeeded:
+            self._restart(kernel)
+            try:
+                self._prepare(kernel, planned.node, run, set(), foreign)
+            except KernelRestartNeeded as again:
+                raise RestoreError(
+                    f"could not restore inputs: block `{again}` needs a kernel without the "
+                    "effects of later blocks"
+                ) from None
 
     def _start_quietly(self, node: Node) -> None:
         # A failure here is reported when a block first asks for this kernel.
@@ -348,9 +353,8 @@ class Executor(Restorer):
         except (RestoreError, KernelStartError) as err:
             return self._failure(None, planned, Execution("error", [], 0.0, str(err)))
         with self._lock(planned.node.kernel):
-            self._restart_if_effects_follow(kernel, planned, run)
             try:
-                self._prepare(kernel, planned.node, run, set(), foreign)
+                self._prepare_fresh_enough(kernel, planned, run, foreign)
             except RestoreError as err:
                 return self._failure(kernel, planned, Execution("error", [], 0.0, str(err)))
             # The OS sees opens by process; a kernel inside this process has no own view.

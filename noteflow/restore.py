@@ -32,6 +32,11 @@ class RestoreError(Exception):
     """An input could not be put into the kernel; the message names block, value and why."""
 
 
+class KernelRestartNeeded(Exception):
+    """A block must be replayed in a kernel that already holds a change to shared state it
+    reads, made by a block after it: only a new kernel gives what a fresh run gives."""
+
+
 @dataclass
 class RunState:
     """State of one `Executor.run` call."""
@@ -206,6 +211,36 @@ class Restorer:
         if node.snapshot and "keep_only" in kernel.adapter.templates:
             loads.keep = {i.name for i in node.inputs}
         self._flush(kernel, loads, run)
+        self._reload_overwritten(kernel, node, run, replaying, foreign)
+
+    def _reload_overwritten(
+        self,
+        kernel: LiveKernel,
+        node: Node,
+        run: RunState,
+        replaying: set[BlockId],
+        foreign: Mapping[str, bytes] | None,
+    ) -> None:
+        """A replay for one input may rebind a name loaded for another (its own input of the
+        same name, from an earlier producer): load those again until the kernel holds
+        exactly what `node` reads."""
+        for _ in range(len(node.inputs)):
+            stale = [
+                item
+                for item in node.inputs
+                if item.producer is not None
+                and not is_module_state(item.name)
+                and kernel.live.get(item.name) != run.planned[item.producer].key
+                and kernel.live.get(item.name) is not None
+            ]
+            if not stale:
+                return
+            loads = Loads(kernel.adapter)
+            for item in stale:
+                self._input(
+                    kernel, node, item, run, loads, replaying, (foreign or {}).get(item.name)
+                )
+            self._flush(kernel, loads, run)
 
     def _replay_chain(
         self, kernel: LiveKernel, node: Node, run: RunState, replaying: set[BlockId]
@@ -330,6 +365,8 @@ class Restorer:
         """Re-run a producer whose value is not stored, outputs discarded."""
         if producer.id in replaying:
             raise RestoreError(f"cannot restore block `{producer.id}`: it depends on itself")
+        if effect_after(kernel, producer, run):
+            raise KernelRestartNeeded(producer.id)
         self._prepare(
             kernel,
             producer.node,
@@ -362,6 +399,21 @@ def interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
             if producer and producer.node.block.language != planned.node.block.language:
                 needs.setdefault(producer.id, set()).add(item.name)
     return needs
+
+
+def effect_after(kernel: LiveKernel, block: PlannedBlock, run: RunState) -> bool:
+    """Whether the kernel holds a change, by a block at or after `block`, to state it reads."""
+    if not kernel.effectful:
+        return False
+    if not run.key_positions:
+        run.key_positions = {b.key: i for i, b in enumerate(run.plan.blocks)}
+    here = run.key_positions.get(block.key, -1)
+    reads = block.node.states_read
+    return any(
+        run.key_positions.get(key, here) >= here
+        and (states & reads or "*" in states or block.node.snapshot)
+        for key, states in kernel.effectful.items()
+    )
 
 
 def remember_effects(kernel: LiveKernel, planned: PlannedBlock) -> None:

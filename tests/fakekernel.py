@@ -146,7 +146,7 @@ class FakeKernel:
         if not silent and code:
             self.ran.append(code)
         with swapped(self.process):
-            if user_expressions and "reads" in user_expressions:
+            if code and user_expressions and "reads" in user_expressions:
                 # A real kernel is a process of its own: its audit hook sees only its own
                 # reads. Here the hook sees the test process too, so start from nothing.
                 self._run("__nf.activate()\n__nf.take_reads()")

@@ -282,3 +282,39 @@ def test_a_document_of_eval_false_blocks_starts_no_kernel(write_doc, render_fake
     outcome = render_fake(doc)
     assert statuses(outcome) == {"python-1": "skipped"}
     assert FakeKernel.instances == []
+
+
+REPLAY_OVERWRITE = """\
+```{python}
+a = 1
+```
+
+```{python}
+y = (v for v in [a])
+```
+
+```{python}
+a = 2
+```
+
+```{python}
+x = (v * 10 for v in y)
+```
+
+```{python}
+#| label: b
+print(a, list(x), "TAG")
+```
+"""
+
+
+def test_a_replay_for_one_input_does_not_clobber_another(write_doc, render_fake) -> None:
+    """Replaying `x` (a generator: not stored) replays `y`, which needs the first `a`; the
+    block must still see the second `a`, as a fresh run does."""
+    doc = write_doc(REPLAY_OVERWRITE.replace("TAG", "one"))
+    render_fake(doc)
+    doc.write_text(REPLAY_OVERWRITE.replace("TAG", "two"))
+    outcome = render_fake(doc)
+    result = outcome.summary.results[BlockId("b")]
+    assert result.status == "executed"
+    assert [o.get("text") for o in result.outputs] == ["2 [10] two\n"]
