@@ -24,7 +24,8 @@ from .model import FileRead
 
 log = logging.getLogger("noteflow")
 
-_digests: dict[tuple[str, int, int], str] = {}
+_digests: dict[str, tuple[int, int, str]] = {}
+"""path -> (mtime_ns, size, sha256) of the last version hashed (one per file, not per version)."""
 _digests_lock = threading.Lock()
 SKIPPED_PARTS = frozenset({"__pycache__", ".git", ".ipynb_checkpoints"})
 
@@ -35,10 +36,9 @@ def file_digest(path: Path) -> str:
         stat = path.stat()
     except (OSError, ValueError):
         return "missing"
-    marker = (str(path), stat.st_mtime_ns, stat.st_size)
-    known = _digests.get(marker)
-    if known is not None:
-        return known
+    known = _digests.get(str(path))
+    if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
+        return known[2]
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
@@ -47,8 +47,8 @@ def file_digest(path: Path) -> str:
     except OSError:
         return "missing"
     with _digests_lock:
-        _digests[marker] = digest.hexdigest()
-    return _digests[marker]
+        _digests[str(path)] = (stat.st_mtime_ns, stat.st_size, digest.hexdigest())
+    return digest.hexdigest()
 
 
 SOURCE_SUFFIXES = (".md", ".qmd", ".Rmd", ".ipynb")

@@ -110,16 +110,16 @@ class Restorer:
             raise RestoreError(
                 f"cannot pass {where}: {adapter.display_name} values cannot be converted"
             )
-        source = self.store.stage_blob(spec["blob"], kernel.exchange)
-        if source is None:
-            return None  # missing or corrupt: the caller re-runs the producer
         target = kernel.exchange / f"{name}.convert.json"
-        code = adapter.template(
-            "convert", path=adapter.string(str(source)), target=adapter.string(str(target))
-        )
-        with self._lock(producer.node.kernel):
+        with self._lock(producer.node.kernel):  # the kernel's folder is cleared by its saves
+            source = self.store.stage_blob(spec["blob"], kernel.exchange)
+            if source is None:
+                return None  # missing or corrupt: the caller re-runs the producer
+            code = adapter.template(
+                "convert", path=adapter.string(str(source)), target=adapter.string(str(target))
+            )
             result = kernel.backend.execute(code, silent=True, timeout=DEFAULT_TIMEOUT)
-        source.unlink(missing_ok=True)
+            source.unlink(missing_ok=True)
         if result.status != "ok" or not target.is_file():
             raise RestoreError(f"cannot pass {where}: {result.error or 'conversion failed'}")
         data = target.read_bytes()
