@@ -129,12 +129,21 @@ def test_memory_stays_bounded_while_a_block_prints_100_mb(tmp_path: Path) -> Non
     import subprocess
     import sys
 
-    done = subprocess.run(
-        [sys.executable, "-c", MEASURE_PRINT, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    kept, peak_mb = (int(field) for field in done.stdout.split())
+    def measure() -> tuple[int, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", MEASURE_PRINT, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        kept, peak_mb = (int(field) for field in done.stdout.split())
+        return kept, peak_mb
+
+    # Unbounded, memory grows with what is printed (about 1 GB here); bounded it stays near
+    # 75 MB. A stalled test machine can let messages queue in ZeroMQ for a moment, so a
+    # second measurement is taken before calling it unbounded.
+    kept, peak_mb = measure()
+    if peak_mb >= 200:
+        kept, peak_mb = measure()
     assert kept == 5 * 2**20
     assert peak_mb < 200, f"peak RSS {peak_mb} MB while 100 MB were printed"
