@@ -131,11 +131,7 @@ class Restorer:
         self, producer: PlannedBlock, name: str, where: str, run: RunState
     ) -> bytes:
         """Re-run a producer whose stored value is missing or corrupt, and save it again."""
-        log.warning(
-            "block `%s`: the cached value `%s` is missing or corrupt; re-running the block",
-            producer.id,
-            name,
-        )
+        _warn_damaged(producer, name)
         kernel = self.kernel_for(producer.node)
         with self._lock(producer.node.kernel):
             self._replay(kernel, producer, run, set())
@@ -159,11 +155,7 @@ class Restorer:
     ) -> bytes:
         """Run a component again whose stored value is missing or corrupt (it runs here, in
         noteflow's own process, and stores a new entry)."""
-        log.warning(
-            "block `%s`: the cached value `%s` is missing or corrupt; re-running the block",
-            producer.id,
-            name,
-        )
+        _warn_damaged(producer, name)
         self._rerun_component(producer, run)
         spec = self._export_spec(producer, name, run)
         data = self.store.blob(spec["json"]) if spec.get("json") else None
@@ -302,11 +294,7 @@ class Restorer:
             return None
         staged = self.store.stage_blob(digest, kernel.exchange)
         if staged is None:
-            log.warning(
-                "block `%s`: the cached value `%s` is missing or corrupt; re-running the block",
-                producer.id,
-                name,
-            )
+            _warn_damaged(producer, name)
         return staged
 
     def _param(self, kernel: LiveKernel, item: Input, run: RunState, loads: Loads) -> None:
@@ -399,6 +387,14 @@ def interchange_needs(plan: Plan) -> dict[BlockId, set[str]]:
             if producer and producer.node.block.language != planned.node.block.language:
                 needs.setdefault(producer.id, set()).add(item.name)
     return needs
+
+
+def _warn_damaged(producer: PlannedBlock, name: str) -> None:
+    log.warning(
+        "block `%s`: the cached value `%s` is missing or corrupt; re-running the block",
+        producer.id,
+        name,
+    )
 
 
 def effect_after(kernel: LiveKernel, block: PlannedBlock, run: RunState) -> bool:

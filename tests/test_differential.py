@@ -284,20 +284,8 @@ REGRESSIONS: dict[str, tuple[list[tuple[str, ...]], dict[int, dict[str, bool]], 
     ),
 }
 
-NEEDS_EXECUTOR_CHANGE: set[str] = set()
-"""Cases that need the executor to restart a warm kernel holding shared state changed by a
-block that a fresh run reaches only after the block about to run (issue 7, item 2);
-remove a name once it passes."""
 
-
-def _regression_param(case: str) -> Any:
-    if case not in NEEDS_EXECUTOR_CHANGE:
-        return case
-    reason = "executor: restart a kernel holding effects of a block after the one to run"
-    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=reason))
-
-
-@pytest.mark.parametrize("case", [_regression_param(c) for c in sorted(REGRESSIONS)])
+@pytest.mark.parametrize("case", sorted(REGRESSIONS))
 def test_regression(case: str) -> None:
     stmts, options, edit = REGRESSIONS[case]
     blocks = tuple(GenBlock(i, s, **options.get(i, {})) for i, s in enumerate(stmts))
@@ -309,14 +297,11 @@ def test_regression(case: str) -> None:
 @pytest.mark.parametrize(
     "case",
     [
-        _regression_param(c)
-        for c in (
-            "module-state-is-replayed-not-loaded",
-            "local-module-state-is-replayed",
-            "warm-deleted-environment-setter",
-            "warm-edited-local-module-appender",
-            "warm-block-inserted-before-an-environment-setter",
-        )
+        "module-state-is-replayed-not-loaded",
+        "local-module-state-is-replayed",
+        "warm-deleted-environment-setter",
+        "warm-edited-local-module-appender",
+        "warm-block-inserted-before-an-environment-setter",
     ],
 )
 def test_regression_real_kernel(case: str) -> None:
