@@ -32,6 +32,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .mathml import latex_to_html
+from .syntax import install as install_syntax
 
 
 class RenderHooks(Protocol):
@@ -55,6 +56,7 @@ def markdown_parser() -> MarkdownIt:
     md.use(anchors_plugin, min_level=1, max_level=4, permalink=True, permalinkSymbol="#")
     md.use(admon_plugin)
     md.use(deflist_plugin)
+    install_syntax(md)
     _install_hooks(md)
     _install_table_wrapper(md)
     return md

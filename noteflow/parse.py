@@ -31,6 +31,7 @@ from .options import (
     split_option_lines,
     warn_unknown_options,
 )
+from .syntax.crossref import number_document
 from .yamlio import load_yaml
 
 INLINE_EXPRESSION = re.compile(r"^\{(?P<lang>[A-Za-z][\w+-]*)\}\s+(?P<code>\S.*)$", re.DOTALL)
@@ -67,6 +68,7 @@ def parse_document(path: Path, text: str) -> Document:
     front, defaults = read_front_matter(tokens, str(path))
     blocks = tuple(_with_defaults(b, defaults) for b in _blocks(tokens, str(path)))
     _check_unique_ids(blocks, str(path))
+    number_document(tokens, blocks, env, str(path))
     return Document(
         path=path, source=text, front_matter=front, blocks=blocks, tokens=tuple(tokens), env=env
     )

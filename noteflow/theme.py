@@ -103,6 +103,10 @@ def _load_theme_directory(directory: Path) -> Theme:
     )
     stylesheet = directory / STYLESHEET_NAME
     theme_css = stylesheet.read_text(encoding="utf-8") if stylesheet.is_file() else ""
+    # Style for one family of syntax each (callouts.css, myst.css, …), after the main sheet.
+    for part in sorted(directory.glob("*.css")):
+        if part.name != STYLESHEET_NAME:
+            theme_css += "\n" + part.read_text(encoding="utf-8")
     return Theme(
         name=directory.name,
         directory=directory,
