@@ -43,7 +43,6 @@ from typing import Any
 
 from noteflow.execute import Executor
 from noteflow.model import BlockResult, RunSummary
-from noteflow.parse import read_document
 from noteflow.pipeline import (
     RenderOptions,
     RenderOutcome,
@@ -52,6 +51,7 @@ from noteflow.pipeline import (
     store_for,
     write_output,
 )
+from noteflow.sources import read_document
 
 CACHED_VS_FLOOR = 1.3
 """Target: a fully cached render of the target size is within this factor of the floor."""

@@ -38,28 +38,6 @@ INLINE_EXPRESSION = re.compile(r"^\{(?P<lang>[A-Za-z][\w+-]*)\}\s+(?P<code>\S.*)
 MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", "python": "python"}
 
 
-def read_document(path: Path) -> Document:
-    """Read and parse a document file; a missing or unreadable file is a DocumentError."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DocumentError("document not found", path=str(path)) from None
-    except OSError as err:
-        raise DocumentError(
-            f"cannot read document: {err.strerror or err}", path=str(path)
-        ) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise DocumentError(
-            f"byte {data[err.start]:#04x} is not UTF-8",
-            path=str(path),
-            line=data.count(b"\n", 0, err.start) + 1,
-            hint="save the document as UTF-8",
-        ) from None
-    return parse_document(path, text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
 def parse_document(path: Path, text: str) -> Document:
     path = path.resolve()
     text = text.removeprefix("\ufeff")  # a byte order mark would hide the front matter

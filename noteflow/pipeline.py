@@ -17,9 +17,9 @@ from .errors import FrozenError, StrictError
 from .execute import EventHandler, Executor
 from .graph import build_graph
 from .model import Document, Plan, RunSummary
-from .parse import read_document
 from .plan import manifest_for, plan_render
 from .render import render_html
+from .sources import read_document
 from .store import LocalStore, atomic_write, open_store
 
 CACHE_DIR_NAME = ".noteflow"

@@ -32,7 +32,7 @@ from noteflow.errors import NoteflowError
 from noteflow.graph import build_graph
 from noteflow.model import Document
 from noteflow.options import normalise, parse_fence_info, split_myst_options, split_option_lines
-from noteflow.parse import read_document
+from noteflow.sources import read_document
 
 PROPERTIES = 4
 EXAMPLES = max(1, -(-int(os.environ.get("NOTEFLOW_FUZZ_EXAMPLES", "3000")) // PROPERTIES))

@@ -23,7 +23,8 @@ import pytest
 
 from noteflow.errors import DocumentError, NoteflowError, OptionError
 from noteflow.model import Document
-from noteflow.parse import parse_document, read_document
+from noteflow.parse import parse_document
+from noteflow.sources import read_document
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parse"
 UPDATE = os.environ.get("NOTEFLOW_UPDATE_FIXTURES") == "1"

@@ -6,10 +6,11 @@ its rules (block, inline, core) and the render rules of the token types it owns:
 - `pandoc`: Pandoc and Quarto prose syntax (fenced divs `:::` with attributes, callouts,
   tabsets, columns, heading attributes, bracketed spans, grid tables, table captions);
 - `myst`: MyST directives (```` ```{note} ````, `:::{figure}`), roles, targets, `+++`;
-- `images`: local images inlined as data URIs, so a page is self-contained.
+- `images`: local images inlined as data URIs, so a page is self-contained;
+- `code_annotations`: Quarto code annotations (`# <1>` in code, the list after the block);
+- `crossref`: equation labels and reference syntax (`@fig-x`); its `number_document`
+  numbers targets once the parse stage knows the document's blocks.
 
-`crossref` is not a plugin: it numbers targets and resolves references once the parse
-stage knows the document's blocks (see `crossref.number_document`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from markdown_it import MarkdownIt
 
 def install(md: MarkdownIt) -> None:
     """Add every syntax plugin to the document parser, in the order their rules need."""
-    from . import images, myst, pandoc
+    from . import code_annotations, crossref, images, myst, pandoc
 
     pandoc.plugin(md)
     myst.plugin(md)
+    code_annotations.plugin(md)
     images.plugin(md)
+    crossref.plugin(md)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ..model import Block
@@ -66,3 +67,7 @@ def number_document(
     xrefs = Xrefs()
     env["nf_xrefs"] = xrefs
     return xrefs
+
+
+def plugin(md: MarkdownIt) -> None:
+    """Add the reference and equation-label syntax rules to `md`."""
