@@ -280,6 +280,7 @@ class _Numbering:
     sections: list[int] = field(default_factory=list)
     base_level: int = 1
     open_targets: list[_Open] = field(default_factory=list)
+    chapter: int = 0
 
     def add(self, label: str, kind: str, anchor: str, title: str, line: int) -> Target | None:
         kind = KIND_ALIASES.get(kind, kind)
@@ -298,7 +299,14 @@ class _Numbering:
 
     def _next(self, kind: str) -> str:
         self.counters[kind] = self.counters.get(kind, 0) + 1
-        return format_number(self.counters[kind], self.settings.scheme(kind))
+        number = format_number(self.counters[kind], self.settings.scheme(kind))
+        return f"{self.chapter}.{number}" if self.chapter else number
+
+    def start_chapter(self) -> None:
+        """`crossref: chapters: true`: each `#` heading restarts numbering as `<chapter>.n`."""
+        if self.settings.crossref.get("chapters") is True:
+            self.chapter += 1
+            self.counters.clear()
 
     def _target(self, label: str, kind: str, number: str, anchor: str, title: str) -> Target:
         return Target(
@@ -390,7 +398,8 @@ def _number_token(
     token = tokens[index]
     line = (token.map[0] if token.map else 0) + 1
     if token.type == "heading_open":
-        _number_heading(numbering, token, tokens[index + 1], line)
+        previous = tokens[index - 1] if index else None
+        _number_heading(numbering, token, tokens[index + 1], previous, line)
     elif token.type == "fence" and token.meta.get("nf_block") in blocks:
         _number_block(numbering, blocks[token.meta["nf_block"]])
     elif token.type == "fence":
@@ -423,17 +432,31 @@ def _number_inline(numbering: _Numbering, child: Token, line: int) -> None:
         numbering.add(image_id, "fig", image_id, alt, line)
 
 
-def _number_heading(numbering: _Numbering, heading: Token, inline: Token, line: int) -> None:
+def _number_heading(
+    numbering: _Numbering, heading: Token, inline: Token, previous: Token | None, line: int
+) -> None:
     anchor = str(heading.attrGet("id") or "")
     title = _heading_text(inline)
     number = ""
+    if heading.tag == "h1":
+        numbering.start_chapter()
     if numbering.settings.number_sections and not _unnumbered(heading):
         number = numbering.section_number(int(heading.tag[1]))
         if number:
             _show_section_number(heading, inline, number)
     if anchor.startswith("sec-"):
-        target = numbering._target(anchor, "sec", number, anchor, title)
-        numbering._store(target, line)
+        numbering._store(numbering._target(anchor, "sec", number, anchor, title), line)
+    mark = previous.meta.get("nf_target") if previous is not None else None
+    if isinstance(mark, TargetMark) and mark.kind == "target":
+        _label_heading(numbering, mark.label, anchor, number, title)
+
+
+def _label_heading(numbering: _Numbering, label: str, anchor: str, number: str, title: str) -> None:
+    """A MyST `(label)=` right before a heading names that heading: a section target."""
+    target = numbering.xrefs.targets.get(label)
+    if target is not None and target.kind == "target":
+        heading = numbering._target(label, "sec", number, anchor or target.anchor, title)
+        numbering.xrefs.targets[label] = replace(heading, title=target.title or title)
 
 
 def _heading_text(inline: Token) -> str:
@@ -568,7 +591,7 @@ def _reference(label: str, **fields: Any) -> Reference:
 
 def _bare_reference(state: StateInline, silent: bool) -> bool:
     pos = state.pos
-    if state.src[pos] != "@" or (pos > 0 and _joined(state.src[pos - 1])):
+    if state.src[pos] != "@" or (pos > 0 and _joined(state.src[pos - 1])) or state.linkLevel:
         return False
     found = BARE_REFERENCE.match(state.src, pos)
     if found is None or not is_reference_type(found["type"]):
@@ -592,6 +615,8 @@ def _bracketed_references(state: StateInline, silent: bool) -> bool:
     end = state.src.find("]", pos)
     inside = state.src[pos + 1 : end] if end > 0 else ""
     if "@" not in inside or "[" in inside or state.src[end + 1 : end + 2] in ("(", "["):
+        return False
+    if state.linkLevel:
         return False
     references = _group(inside)
     if not references:
