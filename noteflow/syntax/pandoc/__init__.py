@@ -1,0 +1,48 @@
+"""Pandoc and Quarto prose syntax, as one markdown-it plugin.
+
+- `divs`: fenced divs `:::` (and MyST `:::{directive}` as fences);
+- `callouts`, `tabsets`, `layout`: what a div's classes and attributes make of it;
+- `headings`: heading attributes `## Data {#data .cls}` and bracketed spans `[text]{.cls}`;
+- `tables`: table captions (`: Caption {#tbl-x}`, `Table: …`) and grid tables.
+
+This module installs them and runs the core rule that gives each div its kind.
+"""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+
+from . import callouts, divs, layout, tabsets
+from .attributes import Attributes
+
+
+def plugin(md: MarkdownIt) -> None:
+    """Add the Pandoc syntax rules and the render rules of their tokens to `md`."""
+    divs.plugin(md)
+    md.core.ruler.after("block", "nf_div_kinds", _div_kinds)
+    for rules in (callouts.RENDER_RULES, tabsets.RENDER_RULES, layout.RENDER_RULES):
+        for name, rule in rules.items():
+            md.add_render_rule(name, rule)
+
+
+def _div_kinds(state: StateCore) -> None:
+    """Callouts, tabsets and layouts, outermost first."""
+    tokens = state.tokens
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == divs.OPEN:
+            _give_kind(tokens, index, token.meta["nf_attributes"], state)
+        index += 1
+
+
+def _give_kind(tokens: list, index: int, attributes: Attributes, state: StateCore) -> None:
+    kind = callouts.callout_kind(attributes)
+    if kind is not None:
+        callouts.transform(tokens, index, kind)
+    elif attributes.has_class("panel-tabset"):
+        tabsets.transform(tokens, index, state.env)
+    elif layout.is_layout(attributes):
+        line = (tokens[index].map or [0])[0] + 1
+        layout.transform(tokens, index, where=f"{state.env.get('nf_document_path', '')}:{line}")
