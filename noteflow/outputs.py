@@ -25,7 +25,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 log = logging.getLogger("noteflow")
@@ -74,6 +74,48 @@ class RenderContext:
     """`output: asis`: stdout text is rendered as Markdown instead of shown escaped."""
     block_id: str = ""
     """The block whose outputs these are, named in warnings."""
+    figure: FigureSpec | None = None
+    """Caption, number and layout of the block's figure or table (`fig_cap` is the short
+    form: an unnumbered caption given as text)."""
+    results: str | None = None
+    """knitr's `results`: `hide` drops text output (printed text and values; messages,
+    warnings, errors and images stay); `asis` renders it as the document's Markdown."""
+    comment: str | None = None
+    """knitr's `comment`: a prefix for every line of text output (`##`); None or "" for none."""
+    out_width: str | None = None
+    """Displayed width of images (`50%`, `300px`, `300`), from `out-width`."""
+    out_height: str | None = None
+    """Displayed height of images, from `out-height`."""
+
+
+@dataclass(frozen=True, slots=True)
+class FigureSpec:
+    """How a block's outputs are captioned and laid out, as Quarto does for figures and tables.
+
+    Captions arrive as HTML (the render stage renders the author's Markdown and the
+    number: `<span class="nf-caption-prefix">Figure 1:</span> A <em>wave</em>`).
+    """
+
+    caption: str = ""
+    """The whole caption as HTML; "" for none."""
+    kind: str = "fig"
+    """`fig` (images captioned below) or `tbl` (the outputs, captioned above)."""
+    anchor: str = ""
+    """The id of the `<figure>`; "" when the block's section carries it."""
+    subcaptions: tuple[str, ...] | None = None
+    """Sub-figure captions as HTML ("(a) First"); sub-figures past their end are captioned
+    with their letter alone. None: the outputs are not sub-figures."""
+    subfigure_alts: tuple[str, ...] = ()
+    """Alternative text of each sub-figure's image (else `RenderContext.fig_alt`)."""
+    subfigure_ids: str = ""
+    """Prefix of sub-figure ids (`fig-x` gives `fig-x-1`, `fig-x-2`); "" for none."""
+    ncol: int | None = None
+    nrow: int | None = None
+
+    @property
+    def is_panel(self) -> bool:
+        """Several outputs in a grid: sub-captions or a layout were given."""
+        return self.subcaptions is not None or bool(self.ncol) or bool(self.nrow)
 
 
 MimeRenderer = Callable[[Any, Mapping[str, Any], RenderContext], str]
@@ -150,12 +192,24 @@ def _size_attrs(metadata: Mapping[str, Any]) -> str:
     )
 
 
+def _display_size(ctx: RenderContext) -> str:
+    """A `style` attribute for `out-width` / `out-height`, or ""."""
+    rules = [
+        f"{name}:{value}"
+        for name, value in (("width", ctx.out_width), ("height", ctx.out_height))
+        if value
+    ]
+    if rules and not ctx.out_height:
+        rules.append("height:auto")
+    return f' style="{_attr(";".join(rules))}"' if rules else ""
+
+
 def _img(mime: str, data: bytes, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
     src = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     alt = _attr(ctx.fig_alt or "")
     return (
         f'<div class="nf-output nf-image">'
-        f'<img src="{src}" alt="{alt}"{_size_attrs(metadata)}></div>'
+        f'<img src="{src}" alt="{alt}"{_size_attrs(metadata)}{_display_size(ctx)}></div>'
     )
 
 
@@ -213,7 +267,25 @@ def render_json(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> 
 
 
 def render_plain(value: Any, metadata: Mapping[str, Any], ctx: RenderContext) -> str:
-    return f'<pre class="nf-output nf-text">{ansi_to_html(_text(value))}</pre>'
+    if ctx.asis:
+        return _asis_markdown(_text(value), ctx)
+    text = commented(_text(value), ctx.comment)
+    return f'<pre class="nf-output nf-text">{ansi_to_html(text)}</pre>'
+
+
+def commented(text: str, prefix: str | None) -> str:
+    """knitr's `comment`: each line of `text` after `prefix` and a space (trailing spaces
+    dropped, so an empty line is the prefix alone)."""
+    if not prefix:
+        return text
+    ending = "\n" if text.endswith("\n") else ""
+    lines = text.removesuffix("\n").split("\n")
+    return "\n".join(f"{prefix} {line}".rstrip() for line in lines) + ending
+
+
+def _asis_markdown(text: str, ctx: RenderContext) -> str:
+    """Text a block prints under `output: asis` / `results: asis`: the document's Markdown."""
+    return (ctx.document_markdown or ctx.markdown)(strip_ansi(text))
 
 
 RENDERERS: dict[str, MimeRenderer] = {
@@ -293,6 +365,8 @@ def _render_display(output: Mapping[str, Any], ctx: RenderContext) -> str:
         return _truncation_notice(output, dropped)
     data = _data(output)
     mime = choose_mime(data)
+    if ctx.asis and "text/markdown" in data:
+        return _asis_markdown(_text(data["text/markdown"]), ctx)
     if mime == "text/markdown":
         document_markdown = _render_document_markdown(output, ctx)
         if document_markdown is not None:
@@ -311,7 +385,8 @@ def _render_stream(output: Mapping[str, Any], ctx: RenderContext) -> str:
     name = "stderr" if output.get("name") == "stderr" else "stdout"
     text = _text(output.get("text", ""))
     if ctx.asis and name == "stdout":
-        return (ctx.document_markdown or ctx.markdown)(strip_ansi(text))
+        return _asis_markdown(text, ctx)
+    text = commented(text, ctx.comment)
     return f'<pre class="nf-output nf-stream nf-{name}">{ansi_to_html(text)}</pre>'
 
 
@@ -386,27 +461,122 @@ def _is_image(output: Mapping[str, Any]) -> bool:
     return choose_mime(_data(output)) in IMAGE_TYPES
 
 
-def _figure(inner: str, caption: str) -> str:
-    return (
-        f'<figure class="nf-figure">{inner}<figcaption>{html.escape(caption)}</figcaption></figure>'
+def _is_display(output: Mapping[str, Any]) -> bool:
+    return isinstance(output, Mapping) and output.get("output_type") in (
+        "display_data",
+        "execute_result",
     )
 
 
-def render_outputs(outputs: Sequence[Mapping[str, Any]], ctx: RenderContext) -> str:
-    """A block's outputs as HTML, streams merged, the captioned figure wrapped.
+def is_text_output(output: Mapping[str, Any]) -> bool:
+    """Printed text or a value shown as text: what knitr's `results` and `collapse` act on.
+    Messages and warnings (stderr), errors and images are not text output."""
+    if _is_stream(output):
+        return output.get("name") != "stderr"
+    return _is_display(output) and truncated_bytes(output) is None and not _is_image(output)
 
-    With `ctx.fig_cap`, the first image output is wrapped in a `<figure>`; if there is no
-    image, the whole group is (as Quarto does for tables).
-    """
+
+def text_of(output: Mapping[str, Any]) -> str | None:
+    """The text a stream or a plain-text value shows (for `collapse`), else None."""
+    if _is_stream(output):
+        return _text(output.get("text", ""))
+    if _is_display(output) and choose_mime(_data(output)) == "text/plain":
+        return _text(_data(output)["text/plain"]).removesuffix("\n") + "\n"
+    return None
+
+
+def shown_outputs(
+    outputs: Sequence[Mapping[str, Any]], ctx: RenderContext
+) -> list[Mapping[str, Any]]:
+    """The outputs the page shows, in order: after the last `clear_output`, streams merged,
+    text output dropped under `results: hide`."""
     shown = _merge_streams(_after_last_clear(outputs))
+    if ctx.results == "hide":
+        shown = [output for output in shown if not is_text_output(output)]
+    return shown
+
+
+def _figure(inner: str, figure: FigureSpec, extra_class: str = "") -> str:
+    caption = f"<figcaption>{figure.caption}</figcaption>" if figure.caption else ""
+    anchor = f' id="{_attr(figure.anchor)}"' if figure.anchor else ""
+    table = " nf-table-figure" if figure.kind == "tbl" else ""
+    body = f"{caption}{inner}" if figure.kind == "tbl" else f"{inner}{caption}"
+    return f'<figure class="nf-figure{table}{extra_class}"{anchor}>{body}</figure>'
+
+
+def letter(index: int) -> str:
+    """The sub-figure letter of the 0-based `index`: (a), (b), ... (z), (aa), ..."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return f"({letters})"
+
+
+def _subfigure(
+    output: Mapping[str, Any], index: int, figure: FigureSpec, ctx: RenderContext
+) -> str:
+    if figure.subcaptions is None:
+        return f'<div class="nf-subfigure">{render_output(output, ctx)}</div>'
+    given = figure.subcaptions
+    caption = given[index] if index < len(given) else html.escape(letter(index))
+    alts = figure.subfigure_alts
+    alt = alts[index] if index < len(alts) and alts[index] else ctx.fig_alt
+    inner = render_output(output, replace(ctx, fig_alt=alt))
+    anchor = f' id="{_attr(figure.subfigure_ids)}-{index + 1}"' if figure.subfigure_ids else ""
+    return (
+        f'<figure class="nf-subfigure"{anchor}>{inner}<figcaption>{caption}</figcaption></figure>'
+    )
+
+
+def _grid_style(figure: FigureSpec, count: int) -> str:
+    columns = figure.ncol or (-(-count // figure.nrow) if figure.nrow else 1)
+    return f"grid-template-columns:repeat({max(1, int(columns))},minmax(0,1fr))"
+
+
+def _panel(shown: list[Mapping[str, Any]], figure: FigureSpec, ctx: RenderContext) -> str:
+    """Several outputs in a grid, each a sub-figure "(a) ..."; the caption under the grid."""
+    laid_out = _is_image if figure.kind == "fig" and any(map(_is_image, shown)) else _is_display
+    items = [output for output in shown if laid_out(output)]
+    before = "".join(render_output(output, ctx) for output in shown if not laid_out(output))
+    if not items:
+        return before
+    cells = "".join(_subfigure(output, i, figure, ctx) for i, output in enumerate(items))
+    grid = f'<div class="nf-layout" style="{_grid_style(figure, len(items))}">{cells}</div>'
+    if not figure.caption:
+        return before + grid
+    return before + _figure(grid, figure, " nf-panel")
+
+
+def _captioned(shown: list[Mapping[str, Any]], figure: FigureSpec, ctx: RenderContext) -> str:
+    """A figure caption on the first image (else on all outputs); a table caption over all."""
     figure_at = next((i for i, output in enumerate(shown) if _is_image(output)), None)
     parts = [render_output(output, ctx) for output in shown]
-    if ctx.fig_cap and figure_at is not None:
-        parts[figure_at] = _figure(parts[figure_at], ctx.fig_cap)
-    html_out = "".join(parts)
-    if ctx.fig_cap and figure_at is None and html_out:
-        return _figure(html_out, ctx.fig_cap)
-    return html_out
+    if figure.kind == "fig" and figure_at is not None:
+        parts[figure_at] = _figure(parts[figure_at], figure)
+        return "".join(parts)
+    inner = "".join(parts)
+    return _figure(inner, figure) if inner else ""
+
+
+def render_outputs(outputs: Sequence[Mapping[str, Any]], ctx: RenderContext) -> str:
+    """A block's outputs as HTML: streams merged, the caption and layout of `ctx.figure`
+    (or `ctx.fig_cap`) applied.
+
+    A figure caption wraps the first image output in a `<figure>`, or the whole group when
+    there is no image (as Quarto does for tables); a panel lays several outputs out in a
+    grid of sub-figures.
+    """
+    shown = shown_outputs(outputs, ctx)
+    figure = ctx.figure
+    if figure is None and ctx.fig_cap:
+        figure = FigureSpec(caption=html.escape(ctx.fig_cap))
+    if figure is None:
+        return "".join(render_output(output, ctx) for output in shown)
+    if figure.is_panel:
+        return _panel(shown, figure, ctx)
+    return _captioned(shown, figure, ctx)
 
 
 # ------------------------------------------------------------------------------ ANSI
