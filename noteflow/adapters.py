@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import DocumentError, KernelNotFoundError
+from .errors import DocumentError
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,19 +188,24 @@ def _native_python_spec() -> KernelSpec | None:
 def resolve_kernelspec(
     adapter: Adapter, requested: str | None, *, path: str, line: int
 ) -> KernelSpec:
-    """The kernelspec a block of this language runs in, or a clear error with the install hint."""
+    """The kernelspec a block of this language runs in.
+
+    When none is installed, a spec with no argv named after the kernel wanted (the requested
+    one, else the adapter's first): the graph still places the block, and the plan skips it
+    with the reason `languages.missing_kernel_reason` gives. `path` and `line` are kept for
+    callers that name the block.
+    """
     candidates = (requested,) if requested else adapter.kernelspecs
     for name in candidates:
         spec = find_kernelspec(name)
         if spec is not None:
             return spec
-    wanted = requested or " or ".join(adapter.kernelspecs)
-    raise KernelNotFoundError(
-        f"no Jupyter kernel '{wanted}' for {adapter.display_name} blocks is installed",
-        path=path,
-        line=line,
-        hint=f"install it with: {adapter.install_hint}" if adapter.install_hint else None,
-    )
+    return KernelSpec(candidates[0] if candidates else adapter.language, (), adapter.language, None)
+
+
+def kernel_installed(name: str) -> bool:
+    """True when a kernelspec called `name` is on Jupyter's path."""
+    return find_kernelspec(name) is not None
 
 
 def language_for(name: str, *, path: str, line: int) -> Adapter:

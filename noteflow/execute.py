@@ -36,6 +36,7 @@ from .model import (
     PlannedBlock,
     RunSummary,
 )
+from .plan import skip_reason
 from .reads import OsReadWatcher, changed_read, record_reads
 from .restore import (
     DEFAULT_TIMEOUT,
@@ -300,6 +301,11 @@ class Executor(Restorer):
         """The result of a block that needs no kernel (skipped, cached, not-run), else None."""
         if planned.node.block.option("eval") is False:
             return BlockResult(planned.id, "skipped", (), 0.0, "", planned.key)
+        skipped = skip_reason(planned)
+        if skipped:
+            result = BlockResult(planned.id, "skipped", (), 0.0, skipped, planned.key)
+            emit("done", planned, result)
+            return result
         if planned.node.problem:
             error = _notice(planned.node.problem)
             result = BlockResult(

@@ -17,7 +17,7 @@ from .errors import FrozenError, StrictError
 from .execute import EventHandler, Executor
 from .graph import build_graph
 from .model import Document, Plan, RunSummary
-from .plan import manifest_for, plan_render
+from .plan import manifest_for, plan_render, skip_reason
 from .render import render_html
 from .sources import read_document
 from .store import LocalStore, atomic_write, open_store
@@ -77,6 +77,8 @@ def render_document(
         if plan.graph.problems:
             raise plan.graph.problems[0]
         _check_frozen(plan, str(document.path))
+    if options.strict:
+        _check_strict_skips(plan, str(document.path))
     if executor is not None:
         summary = executor.run(plan, strict=options.strict, on_event=on_event)
     else:
@@ -95,6 +97,20 @@ def render_document(
     if plan.graph.problems:
         raise plan.graph.problems[0]  # the page is written; the bad input still fails the run
     return RenderOutcome(document, plan, summary, output)
+
+
+def _check_strict_skips(plan: Plan, path: str) -> None:
+    """Under `--strict`, a block that cannot run (no kernel for its language) stops the
+    render before anything runs, as a failing block would."""
+    for planned in plan.blocks:
+        reason = skip_reason(planned)
+        if reason:
+            raise StrictError(
+                f"block '{planned.id}' cannot run: {reason}",
+                path=path,
+                line=planned.node.block.line,
+                block=planned.id,
+            )
 
 
 def _check_frozen(plan: Plan, path: str) -> None:

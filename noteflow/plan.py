@@ -20,6 +20,7 @@ from typing import Any
 from .adapters import find_kernelspec
 from .components import registry
 from .errors import DocumentError
+from .languages import missing_kernel_reason
 from .model import BlockId, CacheKey, Entry, Graph, Node, Plan, PlannedBlock
 from .options import ALL_OPTIONS, DISPLAY_ONLY_OPTIONS
 from .reads import changed_read, file_digest
@@ -45,14 +46,60 @@ def plan_render(
     root = graph.document.path.parent
     keys: dict[BlockId, CacheKey] = {}
     planned: dict[BlockId, PlannedBlock] = {}
+    skipped: dict[BlockId, str] = {}
     for node in graph.nodes:
         components = key_components(node, graph, keys, environment)
         key = CacheKey(hash_components(components))
         keys[node.id] = key
+        skip = _skip_reason(node, skipped)
+        if skip:
+            skipped[node.id] = skip
+            planned[node.id] = PlannedBlock(node, key, components, False, skip, None)
+            continue
         old = (previous or {}).get(node.id)
         decided = _decide(node, key, components, store, forced.get(node.id), old, root)
         planned[node.id] = _after_same_key_reruns(decided, planned)
+    _warn_missing_kernels(graph, skipped)
     return Plan(graph=graph, blocks=tuple(planned.values()))
+
+
+def skip_reason(planned: PlannedBlock) -> str:
+    """Why a planned block is skipped without running (no kernel for its language, or it
+    reads a value of such a block); '' for a block that runs, is served or has `eval: false`."""
+    return planned.reason if not planned.stale and planned.entry is None else ""
+
+
+def _skip_reason(node: Node, skipped: Mapping[BlockId, str]) -> str:
+    """A block skipped because its language cannot run here, or because it reads a name
+    only such a block defines. Nothing of it is looked up in the cache or stored."""
+    if node.block.kind == "component" or node.block.option("eval") is False:
+        return ""
+    missing = missing_kernel_reason(node.block.language, node.kernel)
+    if missing:
+        return missing
+    for item in node.inputs:
+        if item.producer is not None and item.producer in skipped:
+            return f"needs {item.name} from {item.producer}, which was skipped"
+    return ""
+
+
+def _warn_missing_kernels(graph: Graph, skipped: Mapping[BlockId, str]) -> None:
+    """One warning per language whose blocks cannot run, at its first block."""
+    warned: set[str] = set()
+    for node in graph.nodes:
+        language = node.block.language
+        reason = skipped.get(node.id, "")
+        if not reason.startswith("no kernel for ") or language in warned:
+            continue
+        warned.add(language)
+        count = sum(1 for n in graph.nodes if n.id in skipped and n.block.language == language)
+        log.warning(
+            "%s:%d: %s; %d block(s) skipped",
+            graph.document.path,
+            node.block.line,
+            reason,
+            count,
+        )
 
 
 def _decide(
