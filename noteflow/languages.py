@@ -23,7 +23,7 @@ KNOWN_LANGUAGES: frozenset[str] = frozenset(
 """Language names seen in Quarto, knitr and MyST documents that may lack a kernel here."""
 
 INSTALL_HINTS: dict[str, str] = {
-    "julia": "install IJulia (in Julia: using Pkg; Pkg.add(\"IJulia\"))",
+    "julia": 'install IJulia (in Julia: using Pkg; Pkg.add("IJulia"))',
     "ojs": "ojs runs in the browser in Quarto; noteflow does not run ojs",
     "observable": "Observable JS runs in the browser in Quarto; noteflow does not run it",
     "mermaid": "Quarto draws mermaid diagrams in the browser; noteflow does not run them",

@@ -170,7 +170,9 @@ def test_a_language_without_an_adapter_is_skipped(tmp_path: Path, caplog) -> Non
         plan = plan_render(graph, store)
     with Executor(store, tmp_path, FakeKernel) as executor:
         summary = executor.run(plan)
-    julia, reader, other = (summary.results[BlockId(b)] for b in ("julia-1", "python-1", "python-2"))
+    julia, reader, other = (
+        summary.results[BlockId(b)] for b in ("julia-1", "python-1", "python-2")
+    )
     assert (julia.status, reader.status, other.status) == ("skipped", "skipped", "executed")
     assert julia.reason.startswith("no kernel for julia: install IJulia")
     assert reader.reason == "needs x from julia-1, which was skipped"
