@@ -1,9 +1,232 @@
-"""(stub, being written)"""
+"""Local images in prose: inlined as data URIs, so a rendered page is self-contained.
+
+Owns Markdown images (`![alt](fig.png)`) and simple raw `<img src="fig.png">` tags whose
+source is a relative path. At parse time each is resolved against the document's folder
+(`env["nf_document_dir"]`, set by the parse stage); the files found are listed in
+`env["nf_assets"]` (the page depends on them: watch and build track them), a missing one
+warns with the document's file and line and keeps its link. At render time a found file
+is read and written into the page as a `data:` URI. Remote URLs are left as they are.
+
+An image alone in its paragraph with a caption (its alt text) is a figure, as in Pandoc
+and Quarto: `![Caption](x.png){#fig-x width=50%}` gives a `<figure>` with the caption
+under it, numbered "Figure 1: …" when its id starts with `fig-` (a `fig` target is
+declared for the cross-reference stage).
+"""
 
 from __future__ import annotations
 
+import base64
+import logging
+import mimetypes
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from .crossref import TargetMark
+from .pandoc.attributes import html_attributes, parse_braced
+
+logger = logging.getLogger("noteflow")
+
+_HTML_IMG_SRC = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])([^\"'<>]*)\2", re.IGNORECASE)
+_EXTRA_TYPES = {".svg": "image/svg+xml", ".webp": "image/webp", ".avif": "image/avif"}
 
 
 def plugin(md: MarkdownIt) -> None:
-    """Add this module's rules to `md`."""
+    """Resolve local images after inline parsing; render them inlined."""
+    md.inline.ruler.push("nf_image_attributes", image_attributes)
+    md.core.ruler.push("nf_images", resolve_images)
+    md.add_render_rule("image", render_image)
+    md.add_render_rule("nf_figure_open", render_figure_open)
+    md.add_render_rule("nf_figure_close", render_figure_close)
+    for name in ("html_block", "html_inline"):
+        _wrap_html_rule(md, name)
+
+
+# ------------------------------------------------------------------ parse time
+
+
+def image_attributes(state: StateInline, silent: bool) -> bool:
+    """`{#fig-x width=50%}` right after an image, read as Pandoc reads it (a bare value
+    may hold `%`, which the generic attribute syntax takes for a comment)."""
+    if state.src[state.pos] != "{" or state.pending or not state.tokens:
+        return False
+    image = state.tokens[-1]
+    end = state.src.find("}", state.pos)
+    if image.type != "image" or end < 0:
+        return False
+    attributes = parse_braced(state.src[state.pos : end + 1])
+    if attributes is None:
+        return False
+    if not silent:
+        for key, value in html_attributes(attributes).items():
+            image.attrSet(key, value)
+    state.pos = end + 1
+    return True
+
+
+def local_path(src: str, env: Mapping[str, Any]) -> Path | None:
+    """The file a relative image source names, or None for a URL or an absolute path."""
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith(("/", "#")):
+        return None
+    folder = Path(str(env.get("nf_document_dir") or "."))
+    return (folder / unquote(parts.path)).resolve()
+
+
+def resolve_images(state: StateCore) -> None:
+    for index, token in enumerate(state.tokens):
+        line = (token.map[0] if token.map else 0) + 1
+        if token.type == "inline":
+            for child in token.children or ():
+                if child.type == "image":
+                    _resolve(child, str(child.attrGet("src") or ""), line, state.env)
+            _make_figure(state.tokens, index)
+        elif token.type == "html_block":
+            _resolve_html(token, line, state.env)
+        if token.type == "inline":
+            for child in token.children or ():
+                if child.type == "html_inline":
+                    _resolve_html(child, line, state.env)
+
+
+def _resolve(token: Token, src: str, line: int, env: EnvType) -> None:
+    path = local_path(src, env)
+    if path is None:
+        return
+    if path.is_file():
+        token.meta.setdefault("nf_images", {})[src] = str(path)
+        assets = env.setdefault("nf_assets", [])
+        if str(path) not in assets:
+            assets.append(str(path))
+        return
+    document = env.get("nf_document_path") or env.get("nf_document_dir") or "document"
+    logger.warning(
+        "%s:%d: image %s not found (looked for %s); its link is kept", document, line, src, path
+    )
+
+
+def _resolve_html(token: Token, line: int, env: EnvType) -> None:
+    for match in _HTML_IMG_SRC.finditer(token.content):
+        _resolve(token, match[3], line, env)
+
+
+# --------------------------------------------------------------------- figures
+
+
+def _make_figure(tokens: list[Token], inline_index: int) -> None:
+    """A paragraph holding only an image with alt text becomes a figure."""
+    if inline_index == 0 or inline_index + 1 >= len(tokens):
+        return
+    opening, inline, closing = tokens[inline_index - 1 : inline_index + 2]
+    children = [
+        c for c in inline.children or () if not (c.type == "text" and not c.content.strip())
+    ]
+    if opening.type != "paragraph_open" or len(children) != 1 or children[0].type != "image":
+        return
+    image = children[0]
+    label = str(image.attrGet("id") or "")
+    if not image.children and not label:
+        return
+    opening.type, closing.type = "nf_figure_open", "nf_figure_close"
+    opening.tag = closing.tag = "figure"
+    opening.meta["nf_image"] = closing.meta["nf_image"] = image
+    if label:
+        image.attrs.pop("id", None)
+        opening.attrSet("id", label)
+        if label.startswith("fig-"):
+            opening.meta["nf_target"] = TargetMark(label, "fig")
+
+
+# ------------------------------------------------------------------- rendering
+
+
+def data_uri(path: str) -> str | None:
+    """The file as a `data:` URI; None if it cannot be read any more."""
+    try:
+        content = Path(path).read_bytes()
+    except OSError as error:
+        logger.warning("image %s could not be read (%s); its link is kept", path, error)
+        return None
+    suffix = Path(path).suffix.lower()
+    mime = _EXTRA_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+
+
+def _inlined(token: Token, src: str) -> str:
+    path = token.meta.get("nf_images", {}).get(src)
+    return (data_uri(path) if path else None) or src
+
+
+def render_image(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = str(
+        token.attrGet("fig-alt") or self.renderInlineAsText(token.children or [], options, env)
+    )
+    attrs = {k: v for k, v in token.attrs.items() if k not in ("src", "alt", "fig-alt")}
+    width = str(attrs.get("width", ""))
+    if width.endswith("%"):
+        attrs.pop("width")
+        attrs["style"] = f"width:{width};{attrs.get('style', '')}"
+    extra = "".join(f' {escapeHtml(k)}="{escapeHtml(str(v))}"' for k, v in attrs.items())
+    return f'<img src="{escapeHtml(_inlined(token, src))}" alt="{escapeHtml(alt)}"{extra}>'
+
+
+def render_figure_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    token.attrJoin("class", "nf-figure-image")
+    return self.renderToken(tokens, idx, options, env) + "\n"
+
+
+def render_figure_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    image: Token = tokens[idx].meta["nf_image"]
+    caption = self.renderInline(image.children or [], options, env)
+    label = str(tokens[matching_open_index(tokens, idx)].attrGet("id") or "")
+    xrefs = env.get("nf_xrefs")
+    target = xrefs.lookup(label) if xrefs is not None and label else None
+    if target is not None and target.number:
+        caption = f'<span class="nf-caption-label">Figure&nbsp;{target.number}:</span> {caption}'
+    return f"\n<figcaption>{caption}</figcaption>\n</figure>\n" if caption else "\n</figure>\n"
+
+
+def matching_open_index(tokens: Sequence[Token], close_index: int) -> int:
+    depth = 0
+    for index in range(close_index, -1, -1):
+        depth += tokens[index].nesting
+        if depth == 0:
+            return index
+    return 0
+
+
+def _wrap_html_rule(md: MarkdownIt, name: str) -> None:
+    """Raw HTML renders as before, with its local `<img src>` inlined."""
+    renderer: Any = md.renderer
+    previous = renderer.rules.get(name)
+
+    def rule(
+        self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        html = previous(tokens, idx, options, env) if previous else tokens[idx].content
+        if "nf_images" not in tokens[idx].meta:
+            return str(html)
+        return _HTML_IMG_SRC.sub(
+            lambda m: f"{m[1]}{m[2]}{_inlined(tokens[idx], m[3])}{m[2]}", str(html)
+        )
+
+    md.add_render_rule(name, rule)

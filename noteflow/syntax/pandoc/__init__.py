@@ -13,13 +13,15 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
-from . import callouts, divs, layout, tabsets
+from . import callouts, divs, headings, layout, tables, tabsets
 from .attributes import Attributes
 
 
 def plugin(md: MarkdownIt) -> None:
     """Add the Pandoc syntax rules and the render rules of their tokens to `md`."""
     divs.plugin(md)
+    headings.plugin(md)
+    tables.plugin(md)
     md.core.ruler.after("block", "nf_div_kinds", _div_kinds)
     for rules in (callouts.RENDER_RULES, tabsets.RENDER_RULES, layout.RENDER_RULES):
         for name, rule in rules.items():

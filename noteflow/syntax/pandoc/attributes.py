@@ -11,10 +11,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mdit_py_plugins.attrs.parse import ParseError, parse
-
 _BARE_WORD = re.compile(r"^[\w-][\w:.-]*$")
-_UNNUMBERED_DASH = re.compile(r"(?<=[\s{])-(?=[\s}])")
+_ATTRIBUTE = re.compile(
+    r"""\s*(?:
+      \#(?P<id>[^\s}#.]+)
+    | \.(?P<cls>[^\s}#.]+)
+    | (?P<key>[\w:.-]+)=(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))
+    | (?P<dash>-)(?=\s|$)
+    )\s*""",
+    re.VERBOSE,
+)
 HTML_ATTRIBUTES = frozenset(
     ("style", "title", "lang", "dir", "role", "width", "height", "hidden", "tabindex", "alt")
 )
@@ -38,20 +44,45 @@ class Attributes:
 
 
 def parse_braced(text: str) -> Attributes | None:
-    """`{#id .a key=v}` (the whole string) as `Attributes`; None if it is not one.
+    """`{#id .a key=v key="v w"}` (the whole string) as `Attributes`; None if it is not one.
 
-    Pandoc's `{-}` is `.unnumbered`.
+    Pandoc's `{-}` is `.unnumbered`; bare values may hold any character but space, quotes
+    and `}` (`width=50%`).
     """
-    text = _UNNUMBERED_DASH.sub(".unnumbered", text.strip())
+    text = text.strip()
     if not (text.startswith("{") and text.endswith("}")):
         return None
-    try:
-        end, found = parse(text)
-    except ParseError:
+    found = parse_inner(text[1:-1])
+    return None if found is None else found
+
+
+def parse_inner(inner: str) -> Attributes | None:
+    """The attributes between the braces; None if anything there is not an attribute."""
+    ident, classes, values = "", [], {}
+    position = 0
+    for match in _ATTRIBUTE.finditer(inner):
+        if match.start() != position:
+            return None
+        position = match.end()
+        if match["id"]:
+            ident = match["id"]
+        elif match["cls"]:
+            classes.append(match["cls"])
+        elif match["dash"]:
+            classes.append("unnumbered")
+        elif match["key"]:
+            values[match["key"]] = _value(match)
+    if inner[position:].strip() or not (ident or classes or values):
         return None
-    if end != len(text) - 1:
-        return None
-    return _from_dict(found)
+    if "class" in values:
+        classes.extend(values.pop("class").split())
+    return Attributes(id=ident, classes=tuple(classes), values=values)
+
+
+def _value(match: re.Match[str]) -> str:
+    if match["dq"] is not None:
+        return re.sub(r"\\(.)", r"\1", match["dq"])
+    return match["sq"] if match["sq"] is not None else match["bare"]
 
 
 def parse_div_info(info: str) -> Attributes | None:
@@ -62,12 +93,6 @@ def parse_div_info(info: str) -> Attributes | None:
     if _BARE_WORD.match(info):
         return Attributes(classes=(info,))
     return None
-
-
-def _from_dict(found: Mapping[str, str]) -> Attributes:
-    values = {k: v for k, v in found.items() if k not in ("id", "class")}
-    classes = tuple(found.get("class", "").split())
-    return Attributes(id=found.get("id", ""), classes=classes, values=values)
 
 
 def html_attributes(attributes: Attributes, *, skip: frozenset[str] = frozenset()) -> dict:

@@ -1,0 +1,253 @@
+"""Table captions (`: Caption {#tbl-x}`, `Table: Caption`) and Pandoc grid tables.
+
+Owns two block rules and a core rule:
+
+- a caption line right before or after a table (a blank line between is allowed)
+  becomes the table's `<caption>`; its trailing `{#tbl-x}` gives the table its id and
+  declares a `tbl` target (`TargetMark` in the `table_open` token's meta), so the
+  caption reads "Table 1: …" once the document is numbered. A caption line with no
+  table next to it stays a paragraph.
+- grid tables (`+---+---+` borders, `+===+` under the header, `:` for alignment) become
+  tables whose cells are parsed as Markdown blocks with the document's parser.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import textwrap
+from collections.abc import Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.utils import is_code_block
+
+from ..crossref import TargetMark
+from .attributes import Attributes, parse_braced
+
+_CAPTION = re.compile(r"^(?::|Table:)[ \t]+(\S.*?)[ \t]*$")
+_CAPTION_ATTRIBUTES = re.compile(r"[ \t]*(\{[^{}]*\})$")
+_DELIMITER_ROW = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
+_GRID_BORDER = re.compile(r"^\+(?:[-=:]+\+)+$")
+_GRID_LINE = re.compile(r"^[+|]")
+_LINE_OPEN, _LINE_CLOSE = "nf_caption_line_open", "nf_caption_line_close"
+"""A caption line before it is attached to its table."""
+
+
+def plugin(md: MarkdownIt) -> None:
+    md.block.ruler.before("table", "nf_grid_table", grid_table)
+    md.block.ruler.before("table", "nf_table_caption", table_caption, {"alt": ["blockquote"]})
+    md.core.ruler.after("block", "nf_table_captions", attach_captions)
+    md.add_render_rule("nf_table_caption_open", render_caption_open)
+    md.add_render_rule("nf_table_caption_close", render_caption_close)
+
+
+def _line(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]].rstrip()
+
+
+# ---------------------------------------------------------------- captions
+
+
+def table_caption(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    if is_code_block(state, start_line):
+        return False
+    match = _CAPTION.match(_line(state, start_line))
+    if match is None:
+        return False
+    if silent:  # as a terminator: a caption line ends the table above it
+        return True
+    text, attributes = _split_attributes(match[1])
+    opening = state.push(_LINE_OPEN, "caption", 1)
+    opening.map = [start_line, start_line + 1]
+    opening.meta["nf_attributes"] = attributes
+    opening.meta["nf_source"] = _line(state, start_line)
+    inline = state.push("inline", "", 0)
+    inline.content, inline.map, inline.children = text, [start_line, start_line + 1], []
+    state.push(_LINE_CLOSE, "caption", -1)
+    state.line = start_line + 1
+    return True
+
+
+def _split_attributes(text: str) -> tuple[str, Attributes]:
+    match = _CAPTION_ATTRIBUTES.search(text)
+    attributes = parse_braced(match[1]) if match else None
+    if match is None or attributes is None:
+        return text, Attributes()
+    return text[: match.start()], attributes
+
+
+def attach_captions(state: StateCore) -> None:
+    """Move each caption into the table before or after it; else make it a paragraph."""
+    tokens = state.tokens
+    index = 0
+    while index < len(tokens):
+        if tokens[index].type == _LINE_OPEN:
+            caption = tokens[index : index + 3]
+            del tokens[index : index + 3]
+            table = _adjacent_table(tokens, index, caption[0].level)
+            if table is None:
+                tokens[index:index] = _as_paragraph(caption)
+            else:
+                caption[0].type, caption[2].type = "nf_table_caption_open", "nf_table_caption_close"
+                tokens[table + 1 : table + 1] = caption
+                _label_table(tokens[table], caption[0].meta["nf_attributes"])
+        index += 1
+
+
+def _adjacent_table(tokens: list[Token], index: int, level: int) -> int | None:
+    """The index of the uncaptioned `table_open` just before or after position `index`."""
+    before = index - 1
+    if before >= 0 and tokens[before].type == "table_close" and tokens[before].level == level:
+        table = matching_open(tokens, before)
+        if tokens[table + 1].type != "nf_table_caption_open":
+            return table
+    if index < len(tokens) and tokens[index].type == "table_open" and tokens[index].level == level:
+        return index
+    return None
+
+
+def matching_open(tokens: list[Token], close_index: int) -> int:
+    depth = 0
+    for index in range(close_index, -1, -1):
+        depth += tokens[index].nesting
+        if depth == 0:
+            return index
+    return 0
+
+
+def _as_paragraph(caption: list[Token]) -> list[Token]:
+    opening, inline, closing = caption
+    opening.type, opening.tag = "paragraph_open", "p"
+    closing.type, closing.tag = "paragraph_close", "p"
+    inline.content = opening.meta["nf_source"]
+    return caption
+
+
+def _label_table(table_open: Token, attributes: Attributes) -> None:
+    if attributes.id:
+        table_open.attrSet("id", attributes.id)
+        if attributes.id.startswith("tbl-"):
+            table_open.meta["nf_target"] = TargetMark(attributes.id, "tbl")
+    for name in attributes.classes:
+        table_open.attrJoin("class", name)
+
+
+def render_caption_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    prefix = ""
+    label = tokens[idx].meta["nf_attributes"].id
+    xrefs = env.get("nf_xrefs")
+    target = xrefs.lookup(label) if xrefs is not None and label else None
+    if target is not None and target.number:
+        prefix = f'<span class="nf-caption-label">Table&nbsp;{target.number}:</span> '
+    return f"<caption>{prefix}"
+
+
+def render_caption_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return "</caption>\n"
+
+
+# ------------------------------------------------------------- grid tables
+
+
+def grid_table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    if is_code_block(state, start_line) or not _GRID_BORDER.match(_line(state, start_line)):
+        return False
+    last = start_line
+    while last + 1 < end_line and _GRID_LINE.match(_line(state, last + 1)):
+        last += 1
+    if last == start_line or not _GRID_BORDER.match(_line(state, last)):
+        return False
+    if not silent:
+        lines = [_line(state, n) for n in range(start_line, last + 1)]
+        _push_grid(state, lines, start_line)
+        state.line = last + 1
+    return True
+
+
+def _push_grid(state: StateBlock, lines: list[str], start_line: int) -> None:
+    bounds = [i for i, ch in enumerate(lines[0]) if ch == "+"]
+    rows, header_rows = _grid_rows(lines, bounds)
+    aligns = _alignments(lines, bounds, header_rows)
+    table = state.push("table_open", "table", 1)
+    table.map = [start_line, start_line + len(lines)]
+    table.meta["nf_grid"] = True
+    for section, section_rows in (("thead", rows[:header_rows]), ("tbody", rows[header_rows:])):
+        if not section_rows:
+            continue
+        state.push(f"{section}_open", section, 1)
+        cell = "th" if section == "thead" else "td"
+        for first_line, cells in section_rows:
+            _push_row(state, cells, cell, aligns, start_line + first_line)
+        state.push(f"{section}_close", section, -1)
+    state.push("table_close", "table", -1)
+
+
+def _grid_rows(lines: list[str], bounds: list[int]) -> tuple[list[tuple[int, list[str]]], int]:
+    """Each row as (its first line, its cells' text); and how many rows are header rows."""
+    rows: list[tuple[int, list[str]]] = []
+    header_rows = 0
+    block: list[str] = []
+    for number, line in enumerate(lines[1:], start=1):
+        if not _GRID_BORDER.match(line):
+            block.append(line)
+            continue
+        if block:
+            rows.append((number - len(block), _cells(block, bounds)))
+        block = []
+        if "=" in line:
+            header_rows = len(rows)
+    return rows, header_rows
+
+
+def _cells(block: list[str], bounds: list[int]) -> list[str]:
+    cells = []
+    for left, right in itertools.pairwise(bounds):
+        text = "\n".join(line[left + 1 : right].rstrip() for line in block)
+        cells.append(textwrap.dedent(text).strip("\n"))
+    return cells
+
+
+def _alignments(lines: list[str], bounds: list[int], header_rows: int) -> list[str]:
+    border = next((line for line in lines if "=" in line), lines[0]) if header_rows else lines[0]
+    aligns = []
+    for left, right in itertools.pairwise(bounds):
+        spec = border[left + 1 : right]
+        starts, ends = spec.startswith(":"), spec.endswith(":")
+        aligns.append(
+            "center" if starts and ends else "right" if ends else "left" if starts else ""
+        )
+    return aligns
+
+
+def _push_row(state: StateBlock, cells: list[str], tag: str, aligns: list[str], line: int) -> None:
+    state.push("tr_open", "tr", 1)
+    for text, align in zip(cells, aligns, strict=False):
+        cell = state.push(f"{tag}_open", tag, 1)
+        if align:
+            cell.attrSet("style", f"text-align:{align}")
+        _push_cell_blocks(state, text, line)
+        state.push(f"{tag}_close", tag, -1)
+    state.push("tr_close", "tr", -1)
+
+
+def _push_cell_blocks(state: StateBlock, text: str, line: int) -> None:
+    """The cell's Markdown as block tokens; a lone paragraph is shown without `<p>`."""
+    start = len(state.tokens)
+    state.md.block.parse(text, state.md, state.env, state.tokens)
+    cell_tokens = state.tokens[start:]
+    for token in cell_tokens:
+        token.level += state.level
+        if token.map:
+            token.map = [token.map[0] + line, token.map[1] + line]
+    paragraphs = [t for t in cell_tokens if t.type == "paragraph_open"]
+    if len(paragraphs) == 1 and cell_tokens[0] is paragraphs[0] and len(cell_tokens) == 3:
+        cell_tokens[0].hidden = cell_tokens[2].hidden = True
