@@ -3,12 +3,20 @@
 Owns the keys DESIGN §2 gives a meaning: `title`, `subtitle`, `author`, `date`,
 `abstract`, `theme`, `params`, `kernels`, `execute`, `environment`. Each has a shape, and
 a value of the wrong shape is a `DocumentError` at the line of its key, so no later stage
-meets a surprise. Other keys are kept as written, for themes. `execute:` becomes the
-default options of every code block.
+meets a surprise. Other keys are kept as written, for themes.
+
+Default block options come, as in Quarto, from execution options at the top level
+(`echo: false`), then `execute:`, then the HTML format (`format: html: {code-fold: true}`;
+R Markdown's `output: html_document: {fig_width: 6}`), each overriding the one before.
+Page options (`toc`, `toc-depth`, `number-sections`, `code-tools`, ...) given under the
+HTML format are lifted to the top level of the front matter, where the render stage reads
+them (`document.front_matter["toc"]`). R Markdown parameters with `value:` sub-keys
+(`params: {n: {value: 10, label: ...}}`) are read as their defaults (`params: {n: 10}`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -21,6 +29,31 @@ from .yamlio import LoadedYaml, load_yaml, plain_data_problem
 
 PER_BLOCK_OPTIONS = frozenset({"label", "uses", "exports", "files"})
 """Options that make no sense as a default for every block; `execute:` ignores them."""
+
+FORMAT_BLOCK_OPTIONS = frozenset(
+    {
+        "echo", "eval", "warning", "message", "error", "include", "output", "cache",
+        "code-fold", "code-summary", "code-overflow", "code-line-numbers", "code-copy",
+        "fig-width", "fig-height", "fig-dpi", "fig-format", "fig-align", "fig-asp",
+        "fig-responsive",
+    }
+)  # fmt: skip
+"""Block options Quarto also reads at the top level and under `format: html:`."""
+
+PAGE_OPTIONS = frozenset(
+    {
+        "toc", "toc-depth", "toc-title", "toc-location", "toc-expand", "number-sections",
+        "number-depth", "number-offset", "code-tools", "code-fold", "code-summary",
+        "fig-cap-location", "tbl-cap-location", "df-print", "anchor-sections", "smooth-scroll",
+        "html-math-method",
+    }
+)  # fmt: skip
+"""Page options read from `format: html:` (and R Markdown's `html_document:`) into the top
+level of the front matter; `code-fold` and `code-summary` are both (the page's default)."""
+
+_RMARKDOWN_HTML = re.compile(r"(\w+::)?html_(document2?|notebook|vignette)")
+_CODE_FOLDING = {"hide": True, "show": "show", "none": False}
+"""R Markdown's `code_folding:` as Quarto's `code-fold:`."""
 
 _TEXT = (str, int, float, date)
 
@@ -40,7 +73,12 @@ def read_front_matter(tokens: list[Token], path: str) -> tuple[dict[str, Any], d
     for key, check in _CHECKS.items():
         if loaded.value.get(key) is not None:
             check(loaded.value[key], _Where(loaded, key, path))
-    return loaded.value, _execute_defaults(loaded, path)
+    front = dict(loaded.value)
+    if isinstance(front.get("params"), dict):
+        front["params"] = _param_defaults(front["params"])
+    html = _html_format(loaded)
+    front.update({key: html[key] for key in PAGE_OPTIONS if key in html})
+    return front, _block_defaults(loaded, html, path)
 
 
 class _Where:
@@ -135,9 +173,53 @@ _CHECKS: dict[str, Callable[[Any, _Where], None]] = {
 }
 
 
-def _execute_defaults(loaded: LoadedYaml, path: str) -> dict[str, Any]:
-    """Front matter `execute:` options, to apply to every code block that does not set them."""
-    execute = loaded.value.get("execute") or {}
-    lines = {key: loaded.line_of("execute", str(key)) for key in execute}
-    options = normalise_written(execute, lines, path=path)
+def _param_defaults(params: Mapping[str, Any]) -> dict[str, Any]:
+    """R Markdown's `n: {value: 10, label: ..., input: slider}` is the default 10."""
+    return {
+        name: spec["value"] if isinstance(spec, dict) and "value" in spec else spec
+        for name, spec in params.items()
+    }
+
+
+def _html_format(loaded: LoadedYaml) -> dict[str, Any]:
+    """Options of the HTML format: Quarto's `format: html:`, else R Markdown's
+    `output: html_document:` (underscores as dashes, `code_folding` as `code-fold`)."""
+    quarto = loaded.value.get("format")
+    if isinstance(quarto, dict) and isinstance(quarto.get("html"), dict):
+        return {str(key): value for key, value in quarto["html"].items()}
+    output = loaded.value.get("output")
+    if not isinstance(output, dict):
+        return {}
+    for name, options in output.items():
+        if isinstance(name, str) and _RMARKDOWN_HTML.fullmatch(name) and isinstance(options, dict):
+            return _rmarkdown_options(options)
+    return {}
+
+
+def _rmarkdown_options(options: Mapping[Any, Any]) -> dict[str, Any]:
+    found = {str(key).replace("_", "-"): value for key, value in options.items()}
+    folding = found.pop("code-folding", None)
+    if folding in _CODE_FOLDING:
+        found["code-fold"] = _CODE_FOLDING[folding]
+    return found
+
+
+def _block_defaults(loaded: LoadedYaml, html: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """Default options of every code block: top-level execution options, then `execute:`,
+    then the HTML format's, each overriding the one before (as Quarto merges them)."""
+    top = {k: v for k, v in loaded.value.items() if k in FORMAT_BLOCK_OPTIONS - {"output"}}
+    html_options = {k: v for k, v in html.items() if k in FORMAT_BLOCK_OPTIONS}
+    html_keys = ("format", "html") if isinstance(loaded.value.get("format"), dict) else ()
+    options = {
+        **_written(top, lambda key: loaded.line_of(key), path),
+        **_written(loaded.value.get("execute") or {}, lambda k: loaded.line_of("execute", k), path),
+        **_written(html_options, lambda key: loaded.line_of(*html_keys, key), path),
+    }
     return {k: v for k, v in options.items() if k not in PER_BLOCK_OPTIONS}
+
+
+def _written(
+    options: Mapping[Any, Any], line_of: Callable[[str], int], path: str
+) -> dict[str, Any]:
+    lines = {key: line_of(str(key)) for key in options}
+    return normalise_written(options, lines, path=path)

@@ -7,6 +7,13 @@ languages chain to the previous block of their kernel unless they declare `uses:
 `uses:` may also name a block label (an order-only edge) or a parameter. The execution
 order is topological, ties broken by document order.
 
+knitr: `dependson` (labels, or chunk numbers, negative counting back) adds order-only
+edges like a label in `uses:`; an R block reading `params$n` (or `params[["n"]]`) reads
+the parameter `n`. A label is found as written (`my chunk`) or as its block id
+(`my-chunk`). A block of a language without an adapter (`{julia}`) is placed with no
+analysis: it reads what its `uses:` names and nothing else, and runs in the kernelspec the
+document names for it (else one named after the language), which the plan may not find.
+
 Module state is a value like any other (`pyanalysis.module_state`): a block that mutates a
 module (through any name an import bound to it, in this block or an earlier one) defines
 the state of that module and of its parent packages, and lists them in `Node.effects`;
@@ -24,6 +31,7 @@ import contextlib
 import difflib
 import glob
 import heapq
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +41,7 @@ from typing import Any
 from .adapters import load_adapters, resolve_kernelspec
 from .components import ComponentError, make_component, registry
 from .errors import GraphError
+from .knitr import params_read
 from .model import Block, BlockId, Document, Graph, Input, Node
 from .pyanalysis import (
     PythonAnalysis,
@@ -42,6 +51,8 @@ from .pyanalysis import (
     module_state,
     with_parents,
 )
+
+log = logging.getLogger("noteflow")
 
 # Names IPython puts in the user namespace; a block never "reads" them from another block.
 KERNEL_PROVIDED = frozenset({"get_ipython", "exit", "quit", "In", "Out", "display"})
@@ -114,6 +125,7 @@ class _Builder:
 
     def __post_init__(self) -> None:
         self.labels = {b.id for b in self.document.blocks}
+        self.label_ids = _label_ids(self.document.blocks)
         self.all_exports = self._all_exports()
 
     @property
@@ -140,12 +152,13 @@ class _Builder:
         scope = self.scopes.setdefault(kernel, _KernelScope())
         if block.option("eval") is False:
             return Node(block, kernel, (), frozenset(), (), frozenset())
+        adapter = load_adapters().get(block.language)
         if block.kind == "component":
             node = self._component_node(block, kernel)
-        elif load_adapters()[block.language].analysis == "python":
+        elif adapter is not None and adapter.analysis == "python":
             node = self._python_node(block, kernel, scope)
         else:
-            node = self._chained_node(block, kernel, scope)
+            node = self._chained_node(block, kernel, scope, chained=adapter is not None)
         for name in node.defines:
             scope.definers[name] = block.id
             scope.history.setdefault(name, []).append(block.id)
@@ -161,7 +174,9 @@ class _Builder:
         requested = block.option("kernel") or (self.document.front_matter.get("kernels") or {}).get(
             block.language
         )
-        adapter = load_adapters()[block.language]
+        adapter = load_adapters().get(block.language)
+        if adapter is None:
+            return str(requested or block.language)
         return resolve_kernelspec(adapter, requested, path=self.path, line=block.line).name
 
     def _python_node(self, block: Block, kernel: str, scope: _KernelScope) -> Node:
@@ -247,14 +262,18 @@ class _Builder:
             effects=frozenset({ANY_EFFECT}),
         )
 
-    def _chained_node(self, block: Block, kernel: str, scope: _KernelScope) -> Node:
+    def _chained_node(
+        self, block: Block, kernel: str, scope: _KernelScope, *, chained: bool = True
+    ) -> Node:
         uses = self._uses(block)
         inputs, unresolved = self._resolve(set(uses), scope, block)
         if unresolved:
             self._unknown(sorted(unresolved)[0], block)
+        params = self._r_params(block, {i.name for i in inputs})
+        inputs = tuple(sorted((*inputs, *params), key=lambda i: i.name))
         # `uses:` (even an empty list) replaces the chain to the previous block.
         declared = block.option("uses") is not None
-        chain = () if declared or scope.last is None else (scope.last,)
+        chain = () if declared or scope.last is None or not chained else (scope.last,)
         defines = frozenset(block.option("exports") or ())
         return Node(
             block,
@@ -266,16 +285,60 @@ class _Builder:
             files=self._files(block),
         )
 
+    def _r_params(self, block: Block, known: set[str]) -> tuple[Input, ...]:
+        """The parameters an R block reads as `params$name` (the kernel holds a `params`
+        list); a name the front matter does not declare is NULL in R, as in rmarkdown."""
+        if block.language != "r":
+            return ()
+        names = [n for n in params_read(block.code) if n in self.params and n not in known]
+        return tuple(Input(name, None, param=True) for name in names)
+
     def _uses(self, block: Block) -> list[str]:
         uses = [str(u) for u in block.option("uses") or ()]
         for name in uses:
-            if name not in self.labels and name not in self.params and name not in self.all_exports:
+            if (
+                name not in self.label_ids
+                and name not in self.params
+                and name not in self.all_exports
+            ):
                 self._unknown(name, block)
-        return [u for u in uses if u not in self.labels or u in self.all_exports]
+        return [u for u in uses if u not in self.label_ids or u in self.all_exports]
 
     def _label_edges(self, block: Block) -> tuple[BlockId, ...]:
         uses = [str(u) for u in block.option("uses") or ()]
-        return tuple(BlockId(u) for u in uses if u in self.labels and u not in self.all_exports)
+        edges = [
+            self.label_ids[u] for u in uses if u in self.label_ids and u not in self.all_exports
+        ]
+        edges += self._dependson(block)
+        return tuple(dict.fromkeys(edges))
+
+    def _dependson(self, block: Block) -> list[BlockId]:
+        """knitr's `dependson`: labels, or chunk numbers (1-based; negative: counted back)."""
+        code_blocks = [b.id for b in self.document.blocks if b.kind == "code"]
+        found = []
+        for item in block.option("dependson") or ():
+            target = self._dependson_target(item, block, code_blocks)
+            if target is None:
+                log.warning(
+                    "%s:%d: block '%s': `dependson` names no block %r; it is ignored",
+                    self.path,
+                    block.line,
+                    block.id,
+                    item,
+                )
+            else:
+                found.append(target)
+        return found
+
+    def _dependson_target(
+        self, item: str | int, block: Block, code_blocks: list[BlockId]
+    ) -> BlockId | None:
+        if isinstance(item, str):
+            return self.label_ids.get(item)
+        if block.id not in code_blocks:
+            return None
+        number = code_blocks.index(block.id) + item if item < 0 else item - 1
+        return code_blocks[number] if 0 <= number < len(code_blocks) else None
 
     def _resolve(
         self, names: set[str], scope: _KernelScope, block: Block
@@ -420,7 +483,7 @@ class _Builder:
         return matches
 
     def _unknown(self, name: str, block: Block) -> None:
-        candidates = set(self.labels) | set(self.params) | set(self.all_exports)
+        candidates = set(self.label_ids) | set(self.params) | set(self.all_exports)
         raise GraphError(
             f"block '{block.id}' uses '{name}', which no block defines or exports",
             path=self.path,
@@ -432,6 +495,15 @@ class _Builder:
 
 
 _NOTHING: tuple[frozenset[str], ...] = (frozenset(), frozenset(), frozenset())
+
+
+def _label_ids(blocks: tuple[Block, ...]) -> dict[str, BlockId]:
+    """Block id by every name that refers to a block: its id, and its label as written."""
+    found: dict[str, BlockId] = {block.id: block.id for block in blocks}
+    for block in blocks:
+        if block.labelled:
+            found.setdefault(str(block.option("label")), block.id)
+    return found
 
 
 def _module_states(

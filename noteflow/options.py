@@ -25,80 +25,80 @@ from dataclasses import dataclass
 from typing import Any
 
 from noteflow.errors import DocumentError, OptionError
+from noteflow.knitr import r_int_vector
 from noteflow.yamlio import LoadedYaml, load_yaml, plain_data_problem
 
 log = logging.getLogger("noteflow")
 
 KNOWN_OPTIONS: frozenset[str] = frozenset(
     {
-        "label",
-        "uses",
-        "exports",
-        "files",
-        "cache",
-        "eval",
-        "echo",
-        "output",
-        "include",
-        "error",
-        "timeout",
-        "kernel",
-        "output-limit",
-        "fig-cap",
-        "fig-alt",
-        "classes",
+        "label", "uses", "exports", "files", "cache", "eval", "echo", "output", "include",
+        "error", "timeout", "kernel", "output-limit", "fig-cap", "fig-alt", "classes",
+        "warning", "message", "fig-width", "fig-height", "fig-dpi", "fig-format", "dev",
+        "tags", "results", "comment", "collapse", "code-fold", "code-summary", "engine",
+        "dependson", "ref-label",
     }
-)
+)  # fmt: skip
 """Options noteflow itself acts on (other options are kept for templates and adapters)."""
 
 EXECUTION_OPTIONS: frozenset[str] = frozenset(
-    {"cache", "eval", "error", "timeout", "kernel", "output-limit", "with"}
-)
+    {
+        "cache", "eval", "error", "timeout", "kernel", "output-limit", "with", "warning",
+        "message", "fig-width", "fig-height", "fig-dpi", "fig-format", "dev",
+    }
+)  # fmt: skip
 """Options that change what a block computes or keeps; `with` holds a component's parameters.
+`warning` and `message` decide whether the kernel records them, the `fig-` ones and `dev`
+how a figure is drawn.
 
 `uses`, `exports` and `files` change execution too, but the key holds what they resolve to.
 """
 
+GRAPH_OPTIONS: frozenset[str] = frozenset({"uses", "exports", "files", "dependson"})
+"""Options that shape the graph; the key holds what they resolve to, not how they are spelled."""
+
 DISPLAY_ONLY_OPTIONS: frozenset[str] = frozenset(
     {
-        "label",
-        "echo",
-        "output",
-        "include",
-        "fig-cap",
-        "fig-alt",
-        "classes",
-        "code-fold",
-        "code-summary",
+        "label", "echo", "output", "include", "fig-cap", "fig-alt", "classes", "code-fold",
+        "code-summary", "code-overflow", "code-line-numbers", "code-copy", "code-tools",
+        "results", "comment", "collapse", "prompt", "highlight", "strip-white", "indent",
+        "size", "background", "out-width", "out-height", "out-extra", "fig-subcap",
+        "fig-align", "fig-env", "fig-pos", "fig-scap", "fig-column", "fig-link", "fig-show",
+        "fig-keep", "layout", "layout-ncol", "layout-nrow", "layout-align", "layout-valign",
+        "column", "tbl-cap", "tbl-subcap", "tbl-colwidths", "tbl-column", "lst-label",
+        "lst-cap", "panel", "filename", "output-location", "class-output", "class-source",
+        "attr-output", "attr-source", "class-message", "class-warning", "class-error",
+        "attr-message", "attr-warning", "attr-error", "tags", "mystnb", "collapsed",
+        "scrolled", "editable", "deletable", "slideshow", "lang", "split", "purl",
     }
-)
-"""Options that change how a block is shown, never what it computes."""
+)  # fmt: skip
+"""Options that change how a block is shown, never what it computes (never keyed)."""
 
 FOREIGN_OPTIONS: frozenset[str] = frozenset(
     {
         # Quarto
-        "warning", "message", "code-overflow", "code-line-numbers", "code-copy", "code-tools",
-        "fig-width", "fig-height", "fig-align", "fig-format", "fig-dpi", "fig-env", "fig-pos",
-        "fig-scap", "fig-subcap", "fig-column", "fig-link", "layout", "layout-ncol",
-        "layout-nrow", "layout-align", "layout-valign", "column", "tbl-cap", "tbl-subcap",
-        "tbl-colwidths", "tbl-column", "lst-label", "lst-cap", "panel", "filename",
-        "output-location", "html-table-processing", "enabled", "freeze", "class-output",
-        "class-source", "attr-output", "attr-source", "out-width", "out-height",
+        "code-overflow", "code-line-numbers", "code-copy", "code-tools", "fig-align",
+        "fig-env", "fig-pos", "fig-scap", "fig-subcap", "fig-column", "fig-link", "layout",
+        "layout-ncol", "layout-nrow", "layout-align", "layout-valign", "column", "tbl-cap",
+        "tbl-subcap", "tbl-colwidths", "tbl-column", "lst-label", "lst-cap", "panel",
+        "filename", "output-location", "html-table-processing", "enabled", "freeze",
+        "class-output", "class-source", "attr-output", "attr-source", "out-width",
+        "out-height", "fig-responsive",
         # knitr
-        "results", "collapse", "comment", "prompt", "strip-white", "tidy", "tidy-opts",
-        "highlight", "purl", "dev", "dev-args", "dpi", "fig-show", "fig-keep", "fig-path",
-        "fig-ext", "fig-asp", "fig-retina", "fig-lp", "fig-process", "out-extra", "size",
-        "background", "cache-path", "cache-vars", "cache-globals", "cache-lazy",
-        "cache-comments", "cache-rebuild", "dependson", "autodep", "engine", "engine-path",
-        "engine-opts", "child", "ref-label", "r-options", "render", "class-message",
+        "prompt", "strip-white", "tidy", "tidy-opts", "highlight", "purl", "dev-args",
+        "fig-show", "fig-keep", "fig-path", "fig-ext", "fig-asp", "fig-retina", "fig-lp",
+        "fig-process", "out-extra", "size", "background", "cache-path", "cache-vars",
+        "cache-globals", "cache-lazy", "cache-comments", "cache-rebuild", "autodep",
+        "engine-path", "engine-opts", "child", "r-options", "render", "class-message",
         "class-warning", "class-error", "attr-message", "attr-warning", "attr-error", "split",
         "indent", "lang", "opts-label", "interval", "animation-hook", "aniopts",
         # MyST-NB, and nbformat cell metadata that jupytext writes as MyST options
-        "tags", "mystnb", "jupyter", "collapsed", "scrolled", "editable", "deletable",
-        "slideshow", "execution",
+        "mystnb", "jupyter", "collapsed", "scrolled", "editable", "deletable", "slideshow",
+        "execution",
     }
 )  # fmt: skip
-"""Options other tools define that noteflow reads without acting on (no warning, not keyed)."""
+"""Options other tools define that noteflow reads without acting on (no warning; keyed
+unless display-only, since noteflow cannot tell they change nothing)."""
 
 ALL_OPTIONS: frozenset[str] = (
     KNOWN_OPTIONS | EXECUTION_OPTIONS | DISPLAY_ONLY_OPTIONS | FOREIGN_OPTIONS
@@ -108,17 +108,29 @@ ALL_OPTIONS: frozenset[str] = (
 DEFAULT_OUTPUT_LIMIT = 5 * 1024 * 1024
 """Bytes of text output a block keeps when it sets no `output-limit`."""
 
-_ALIASES = {"name": "label", "id": "label", "class": "classes"}
+_ALIASES = {
+    "name": "label",
+    "id": "label",
+    "class": "classes",
+    "dpi": "fig-dpi",
+    "tag": "tags",
+}
 _RESULTS_TO_OUTPUT: dict[str, Any] = {"asis": "asis", "hide": False, "markup": True}
 _MYST_TAGS: dict[str, tuple[str, Any]] = {
     "remove-input": ("echo", False),
     "remove-output": ("output", False),
     "remove-cell": ("include", False),
     "hide-input": ("code-fold", True),
-    "hide-output": ("code-fold", True),
     "raises-exception": ("error", True),
     "skip-execution": ("eval", False),
 }
+_MYSTNB_OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "remove_code_source": ("echo", lambda value: not value),
+    "remove_code_outputs": ("output", lambda value: not value),
+    "number_source_lines": ("code-line-numbers", bool),
+    "code_prompt_show": ("code-summary", lambda value: str(value).replace("{type}", "source")),
+}
+"""MyST-NB `mystnb:` cell options that have a noteflow (Quarto) option: name, value map."""
 _R_CONSTANTS: dict[str, Any] = {
     "TRUE": True,
     "T": True,
@@ -131,7 +143,7 @@ _R_CONSTANTS: dict[str, Any] = {
 _BLOCK_NAME = re.compile(r"[A-Za-z][\w+-]*")
 _OPTION_NAME = re.compile(r"[A-Za-z_][\w.-]*")
 _KERNEL_NAME = re.compile(r"[A-Za-z0-9._-]+")
-_LABEL = re.compile(r"[A-Za-z0-9_.-]+")
+_LABEL = re.compile(r"[A-Za-z0-9_.-]+(?:\s+[A-Za-z0-9_.-]+)*")
 _R_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?L?")
 _R_INTEGER = re.compile(r"[+-]?\d+L?")
 _MYST_OPTION_LINE = re.compile(r"\s*:([A-Za-z_][\w.-]*):(?:\s+(.*))?")
@@ -218,8 +230,10 @@ def split_option_lines(
 
 
 def split_myst_options(body: str, *, path: str, line: int) -> tuple[dict[str, Any], str, int]:
-    """MyST code-cell options at the top of the body: `:key: value` lines, or a YAML block
-    between `---` lines. MyST tags (`tags: [remove-input, ...]`) also set noteflow options.
+    """MyST code-cell options at the top of the body: `:key: value` lines (a value may go on
+    over further lines that start with `:`, as MyST-NB reads them), or a YAML block between
+    `---` lines. Tags (`:tags:`, `:tag:`, `tags:`) and `mystnb:` options also set the
+    noteflow options they stand for (see `normalise`).
 
     Returns (normalised options, code without the options, number of lines removed).
     """
@@ -230,12 +244,16 @@ def split_myst_options(body: str, *, path: str, line: int) -> tuple[dict[str, An
         options, removed = _myst_option_lines(lines, path=path, line=line)
     if not removed:
         return {}, body, 0
-    return _apply_myst_tags(options, path=path, line=line), "\n".join(lines[removed:]), removed
+    return options, "\n".join(lines[removed:]), removed
 
 
 def normalise(options: Mapping[str, Any], *, path: str, line: int) -> dict[str, Any]:
     """Canonical keys (lower case, dashes, aliases resolved) and checked values.
 
+    Some options also set the options they stand for: a MyST tag (`remove-input` sets
+    `echo: false`, `raises-exception` sets `error: true`, `skip-execution` sets
+    `eval: false`; `tags` stays a list), MyST-NB `mystnb:` options (`remove_code_source`,
+    `number_source_lines`, ...) and knitr's `fig.dim = c(w, h)` (`fig-width`, `fig-height`).
     Two spellings of one key (`fig.cap` and `fig-cap`) with different values are an error.
     Unknown keys are kept. Normalising normalised options changes nothing.
     """
@@ -250,6 +268,43 @@ def normalise_written(
     a bad value is an error at its key's line, and an unknown name warns there."""
     entries = [(key, value, f"`{key}`", key_lines[key]) for key, value in options.items()]
     return _checked_entries(entries, path=path)
+
+
+def r_call_options(arguments: str, *, path: str, line: int) -> dict[str, Any]:
+    """Normalised options from the arguments of an R call such as
+    `knitr::opts_chunk$set(echo = FALSE, fig.width = 6)`; values as in a chunk header.
+    An argument that is not `name = literal` (`list(...)`, `fig.width = w`) warns and is
+    skipped: its value is only known when R runs."""
+    entries: list[_Entry] = []
+    for item in _split_top_level(arguments, ",".__eq__, path=path, line=line):
+        equals = next(
+            (i for i, char in _top_level(item, path=path, line=line) if char == "="), None
+        )
+        key, text = (item[:equals].strip(), item[equals + 1 :].strip()) if equals else ("", "")
+        if not _OPTION_NAME.fullmatch(key) or not _is_r_literal(text, path=path, line=line):
+            log.warning(
+                "%s:%d: the chunk option `%s` is not a literal value; it is ignored",
+                path,
+                line,
+                item,
+            )
+            continue
+        entries.append((key, _r_value(text, path=path, line=line), f"`{item}`", line))
+    return _checked_entries(entries, path=path)
+
+
+def _is_r_literal(text: str, *, path: str, line: int) -> bool:
+    if not text:
+        return False
+    if _r_scalar(text, path=path, line=line) is not _NOT_LITERAL:
+        return True
+    return _r_vector(text, path=path, line=line) is not None or r_int_vector(text) is not None
+
+
+def label_id(label: str) -> str:
+    """The block id (and page anchor) of a label: runs of spaces become `-` (knitr allows
+    `{r my chunk}`; an HTML id has no spaces)."""
+    return re.sub(r"\s+", "-", label.strip())
 
 
 def is_possible_path(name: str) -> bool:
@@ -267,9 +322,14 @@ def valid_kernel_name(name: Any) -> bool:
 
 
 def key_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """The options of a block that belong in its cache key: known options that change what
-    it computes or keeps (`EXECUTION_OPTIONS`), never display-only or unknown ones."""
-    return {key: options[key] for key in sorted(options) if key in EXECUTION_OPTIONS}
+    """The options of a block that belong in its cache key, sorted: every option name that
+    is not a mistake (`ALL_OPTIONS`), except display-only ones and those the graph resolves
+    (`GRAPH_OPTIONS`). Unknown names only warn; other tools' options stay in, since
+    noteflow cannot tell they change nothing."""
+    skipped = DISPLAY_ONLY_OPTIONS | GRAPH_OPTIONS
+    return {
+        key: options[key] for key in sorted(options) if key in ALL_OPTIONS and key not in skipped
+    }
 
 
 def unknown_option_message(name: str) -> str:
@@ -601,42 +661,33 @@ def _myst_yaml_block(lines: list[str], *, path: str, line: int) -> tuple[dict[st
 
 
 def _myst_option_lines(lines: list[str], *, path: str, line: int) -> tuple[dict[str, Any], int]:
+    """`:key: value` lines; a following line that starts with `:` but names no key goes on
+    with the value (`:mystnb:` then `:  number_source_lines: true`)."""
     entries: list[_Entry] = []
-    for offset, text in enumerate(lines):
-        match = _MYST_OPTION_LINE.fullmatch(text.rstrip())
+    offset = 0
+    while offset < len(lines):
+        match = _MYST_OPTION_LINE.fullmatch(lines[offset].rstrip())
         if match is None:
             break
-        key, value_text = match.group(1), match.group(2) or ""
+        more = _continuation_lines(lines, offset + 1)
+        value_text = "\n".join([match.group(2) or "", *more])
         value = _load_option_yaml(value_text, "a cell option", path=path, line=line + offset)
-        entries.append((key, value.value, f"`:{key}:`", line + offset))
-    return _checked_entries(entries, path=path), len(entries)
+        entries.append((match.group(1), value.value, f"`:{match.group(1)}:`", line + offset))
+        offset += 1 + len(more)
+    return _checked_entries(entries, path=path), offset
 
 
-def _apply_myst_tags(options: dict[str, Any], *, path: str, line: int) -> dict[str, Any]:
-    """Add the noteflow options MyST tags stand for; `tags` itself is kept."""
-    if "tags" not in options:
-        return options
-    tags = _check_tags(options["tags"], path=path, line=line)
-    entries: list[_Entry] = [
-        (key, tags if key == "tags" else value, f"`{key}`", line) for key, value in options.items()
-    ]
-    for tag in tags:
-        if tag in _MYST_TAGS:
-            key, value = _MYST_TAGS[tag]
-            entries.append((key, value, f"tag `{tag}`", line))
-    return _collect(entries, path=path)
-
-
-def _check_tags(value: Any, *, path: str, line: int) -> list[str]:
-    tags = [value] if isinstance(value, str) else value
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise OptionError(
-            f"option 'tags' must be a list of tag names, got {_show(value)}",
-            path=path,
-            line=line,
-            hint="e.g. `:tags: [remove-input]`",
-        )
-    return tags
+def _continuation_lines(lines: list[str], start: int) -> list[str]:
+    """Lines from `start` that continue an option value: `:` then indented text."""
+    found: list[str] = []
+    for text in lines[start:]:
+        stripped = text.lstrip()
+        if not stripped.startswith(":") or stripped.startswith(":::"):
+            break
+        if _MYST_OPTION_LINE.fullmatch(text.rstrip()) or not stripped[1:2].isspace():
+            break
+        found.append(stripped[1:])
+    return found
 
 
 # --------------------------------------------------------------------------- normalising
@@ -654,10 +705,29 @@ def _checked_entries(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
 
 
 def _canonical_entries(entries: Iterable[_Entry], *, path: str) -> list[_Entry]:
-    return [
-        (*_canonical(key, value, path=path, line=entry_line), spelled, entry_line)
-        for key, value, spelled, entry_line in entries
-    ]
+    canonical: list[_Entry] = []
+    for key, value, spelled, entry_line in entries:
+        name, checked = _canonical(key, value, path=path, line=entry_line)
+        if name != "fig-dim":
+            canonical.append((name, checked, spelled, entry_line))
+        canonical += _implied(name, checked, path=path, line=entry_line)
+    return canonical
+
+
+def _implied(name: str, value: Any, *, path: str, line: int) -> list[_Entry]:
+    """The options one option stands for (a tag, a `mystnb:` option, `fig-dim`)."""
+    if name == "tags":
+        return [(*_MYST_TAGS[tag], f"tag `{tag}`", line) for tag in value if tag in _MYST_TAGS]
+    if name == "mystnb" and isinstance(value, dict):
+        return [
+            (_MYSTNB_OPTIONS[key][0], _MYSTNB_OPTIONS[key][1](item), f"`mystnb.{key}`", line)
+            for key, item in value.items()
+            if key in _MYSTNB_OPTIONS
+        ]
+    if name == "fig-dim":
+        width, height = value
+        return [("fig-width", width, "`fig.dim`", line), ("fig-height", height, "`fig.dim`", line)]
+    return []
 
 
 def _collect(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
@@ -736,15 +806,15 @@ def _check_timeout(key: str, value: Any, *, path: str, line: int) -> float | int
 
 
 def _check_label(key: str, value: Any, *, path: str, line: int) -> str:
-    if not isinstance(value, str) or not _LABEL.fullmatch(value):
+    if not isinstance(value, str) or not _LABEL.fullmatch(value.strip()):
         raise OptionError(
-            f"option {key!r} must be a name of letters, digits, '-', '_' and '.', "
+            f"option {key!r} must be a name of letters, digits, '-', '_', '.' and spaces, "
             f"got {_show(value)}",
             path=path,
             line=line,
             hint="e.g. `#| label: load-data` (quote a label that is all digits)",
         )
-    return value
+    return value.strip()
 
 
 def _check_names(key: str, value: Any, *, path: str, line: int) -> list[str]:
@@ -825,6 +895,72 @@ def _check_kernel(key: str, value: Any, *, path: str, line: int) -> str:
     return str(value)
 
 
+def _check_tags(key: str, value: Any, *, path: str, line: int) -> list[str]:
+    tags = [value] if isinstance(value, str) else value
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise OptionError(
+            f"option {key!r} must be a list of tag names, got {_show(value)}",
+            path=path,
+            line=line,
+            hint="e.g. `:tags: [remove-input]`",
+        )
+    return list(tags)
+
+
+def _check_selection(key: str, value: Any, *, path: str, line: int) -> bool | list[int]:
+    """true/false, or knitr's expression numbers: `c(1, 3)` runs the first and third
+    top-level expressions, `-2` all but the second (kept as a list of ints)."""
+    if isinstance(value, bool):
+        return value
+    numbers = r_int_vector(value) if isinstance(value, str) else value
+    if isinstance(numbers, int) and not isinstance(numbers, bool):
+        numbers = [numbers]
+    if isinstance(numbers, list) and numbers and all(_is_int(n) for n in numbers):
+        return list(numbers)
+    raise OptionError(
+        f"option {key!r} must be true or false (or knitr's expression numbers), "
+        f"got {_show(value)}",
+        path=path,
+        line=line,
+        hint=f"e.g. `{key}: false`, or in an R Markdown header `{key} = c(1, 3)` or `{key} = -2`",
+    )
+
+
+def _check_fig_dim(key: str, value: Any, *, path: str, line: int) -> list[float | int]:
+    if isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value):
+        return value
+    raise OptionError(
+        f"option {key!r} must be two numbers (width, height in inches), got {_show(value)}",
+        path=path,
+        line=line,
+        hint="e.g. `fig.dim = c(6, 4)`",
+    )
+
+
+def _check_dependson(key: str, value: Any, *, path: str, line: int) -> list[str | int]:
+    """Block labels, or knitr's block numbers (negative: counted back from this block)."""
+    items = value if isinstance(value, list) else [value]
+    if items and all(_is_int(item) or (isinstance(item, str) and item) for item in items):
+        return [item.strip() if isinstance(item, str) else item for item in items]
+    raise OptionError(
+        f"option {key!r} must be block labels, got {_show(value)}",
+        path=path,
+        line=line,
+        hint="e.g. `dependson = 'load'` or `dependson = c('load', 'clean')`",
+    )
+
+
+def _check_engine(key: str, value: Any, *, path: str, line: int) -> str:
+    if not isinstance(value, str) or not _BLOCK_NAME.fullmatch(value):
+        raise OptionError(
+            f"option {key!r} must be a language name, got {_show(value)}",
+            path=path,
+            line=line,
+            hint="e.g. `engine = 'bash'`",
+        )
+    return value.lower()
+
+
 def _check_with(key: str, value: Any, *, path: str, line: int) -> dict[str, Any]:
     """A component's parameters: a mapping of plain YAML data with text keys."""
     problem = plain_data_problem(value) if isinstance(value, dict) else "is not a mapping"
@@ -841,8 +977,15 @@ _CHECKS: dict[str, Callable[..., Any]] = {
     "files": _check_files,
     "timeout": _check_timeout,
     "cache": _check_bool,
-    "eval": _check_bool,
-    "echo": _check_bool,
+    "eval": _check_selection,
+    "echo": _check_selection,
+    "warning": _check_bool,
+    "message": _check_bool,
+    "tags": _check_tags,
+    "fig-dim": _check_fig_dim,
+    "dependson": _check_dependson,
+    "engine": _check_engine,
+    "ref-label": _check_names,
     "include": _check_bool,
     "error": _check_bool,
     "output": _check_output,
@@ -866,6 +1009,14 @@ def _same(first: Any, second: Any) -> bool:
     if isinstance(first, dict) and isinstance(second, dict):
         return first.keys() == second.keys() and all(_same(first[k], second[k]) for k in first)
     return bool(first == second)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _show(value: Any) -> str:

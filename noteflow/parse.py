@@ -4,29 +4,49 @@ Owns the document format of DESIGN §2: front matter, which fences execute (brac
 strings; MyST `{code-cell}`), the three option spellings merged, inline expressions in
 prose, block ids. Fence recognition itself is markdown-it's (CommonMark), so longer
 fences, tildes and fences inside blockquotes and lists behave as in any Markdown tool.
+
+A braced fence naming a language noteflow has no adapter for (`{julia}`, `{ojs}`) is a
+code block of that language (the executor skips it with a reason); a name that is neither
+a language nor a component is a directive, which the syntax plugins render.
+
+knitr documents (`.Rmd`, or a document with R blocks) also get knitr's semantics, applied
+once every block is known: inline `` `r expr` ``, `engine = 'bash'`, noweb `<<label>>`
+lines and `ref.label`, `knitr::opts_chunk$set(...)` defaults for the blocks after it, and
+`eval = c(1, 3)` (the other top-level expressions are shown commented out, as knitr does).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from markdown_it.token import Token
 
-from .adapters import Adapter, adapter_for_fence, language_for
+from .adapters import adapter_for_fence, load_adapters
 from .components import registry
 from .errors import DocumentError
-from .frontmatter import read_front_matter
+from .frontmatter import PER_BLOCK_OPTIONS, read_front_matter
+from .knitr import (
+    NowebCycle,
+    engine_language,
+    expand_noweb,
+    opts_chunk_arguments,
+    select_expressions,
+)
+from .languages import is_language
 from .markdown import markdown_parser
 from .model import Block, BlockId, Document
 from .options import (
     KNOWN_OPTIONS,
+    label_id,
     merge_options,
     normalise,
     parse_fence_info,
+    r_call_options,
     split_myst_options,
     split_option_lines,
     warn_unknown_options,
@@ -34,8 +54,17 @@ from .options import (
 from .syntax.crossref import number_document
 from .yamlio import load_yaml
 
+log = logging.getLogger("noteflow")
+
 INLINE_EXPRESSION = re.compile(r"^\{(?P<lang>[A-Za-z][\w+-]*)\}\s+(?P<code>\S.*)$", re.DOTALL)
+INLINE_R = re.compile(r"^r\s+(?P<code>\S.*)$", re.DOTALL)
+"""knitr's inline code: `` `r nrow(df)` ``."""
 MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", "python": "python"}
+GENERIC_OPTION_PREFIXES = ("#|", "//|", "--|", "%|")
+"""Option comment prefixes of a language without an adapter (Quarto's, by comment syntax)."""
+KNITR_SUFFIXES = frozenset({".rmd", ".rmarkdown"})
+NOT_DEFAULTS = PER_BLOCK_OPTIONS | {"engine", "ref-label", "dependson"}
+"""Options `opts_chunk$set` cannot give every later block."""
 
 
 def parse_document(path: Path, text: str) -> Document:
@@ -44,21 +73,36 @@ def parse_document(path: Path, text: str) -> Document:
     env: dict[str, Any] = {}
     tokens = markdown_parser().parse(text, env)
     front, defaults = read_front_matter(tokens, str(path))
-    blocks = tuple(_with_defaults(b, defaults) for b in _blocks(tokens, str(path)))
+    knitr = _is_knitr(path, tokens, front)
+    blocks = list(_blocks(tokens, str(path), inline_r=knitr))
+    if knitr:
+        blocks = _expand_references(blocks, str(path))
+    blocks = _with_defaults(blocks, defaults, str(path))
+    blocks = [_select_expressions(block, str(path)) for block in blocks]
     _check_unique_ids(blocks, str(path))
     number_document(tokens, blocks, env, str(path))
     return Document(
-        path=path, source=text, front_matter=front, blocks=blocks, tokens=tuple(tokens), env=env
+        path=path,
+        source=text,
+        front_matter=front,
+        blocks=tuple(blocks),
+        tokens=tuple(tokens),
+        env=env,
     )
 
 
-def _with_defaults(block: Block, defaults: Mapping[str, Any]) -> Block:
-    if block.kind != "code" or not defaults:
-        return block
-    return dataclasses.replace(block, options={**defaults, **block.options})
+def _is_knitr(path: Path, tokens: Sequence[Token], front: Mapping[str, Any]) -> bool:
+    """knitr reads the document: R Markdown, `engine: knitr`, or a document with R blocks
+    (as Quarto picks knitr for a `.qmd` with `{r}` blocks)."""
+    if path.suffix.lower() in KNITR_SUFFIXES or front.get("engine") == "knitr":
+        return True
+    return any(
+        token.type == "fence" and re.match(r"\{[rR][\s,}]", token.info.strip()) is not None
+        for token in tokens
+    )
 
 
-def _blocks(tokens: list[Token], path: str) -> Iterator[Block]:
+def _blocks(tokens: list[Token], path: str, *, inline_r: bool) -> Iterator[Block]:
     counters: dict[str, int] = {}
     index = 0
     for token_index, token in enumerate(tokens):
@@ -70,7 +114,7 @@ def _blocks(tokens: list[Token], path: str) -> Iterator[Block]:
                 yield block
         elif token.type == "inline":
             for child in token.children or ():
-                block = _inline_block(child, token, index, counters, path)
+                block = _inline_block(child, token, index, counters, path, inline_r=inline_r)
                 if block is not None:
                     child.meta["nf_block"] = block.id
                     index += 1
@@ -91,7 +135,15 @@ def _fence_block(
         return _component_block(
             header.name, header.options, token, token_index, index, counters, path, line
         )
-    adapter, comment_options, code = _language_and_body(
+    if header.name != "code-cell" and not is_language(header.name):
+        log.warning(
+            "%s:%d: unknown block `{%s}`: neither a language nor a component; shown as is",
+            path,
+            line,
+            header.name,
+        )
+        return None
+    language, comment_options, code = _language_and_body(
         header.name, header.argument, token.content, path, line
     )
     warn_unknown_options(((name, line) for name in header.options), path=path)
@@ -103,12 +155,14 @@ def _fence_block(
         path=path,
         line=line,
     )
-    block_id, labelled = _block_id(options, adapter.language, counters)
+    if options.get("engine"):
+        language = engine_language(str(options["engine"]))
+    block_id, labelled = _block_id(options, language, counters)
     return Block(
         id=block_id,
         index=index,
         kind="code",
-        language=adapter.language,
+        language=language,
         code=code,
         options=options,
         line=line,
@@ -157,21 +211,31 @@ def _component_block(
 
 def _language_and_body(
     name: str, argument: str | None, body: str, path: str, line: int
-) -> tuple[Adapter, dict[str, Any], str]:
+) -> tuple[str, dict[str, Any], str]:
+    """(language, options written in the body, code) of a code fence."""
     if name == "code-cell":
-        kernel = (argument or "python3").lower()
-        adapter = adapter_for_fence(MYST_KERNELS.get(kernel, kernel))
-        if adapter is None:
-            raise DocumentError(
-                f"unknown kernel '{kernel}' in a {{code-cell}}", path=path, line=line
-            )
+        language = _kernel_language((argument or "python3").lower())
         options, code, _ = split_myst_options(body, path=path, line=line + 1)
     else:
-        adapter = language_for(name, path=path, line=line)
-        options, code, _ = split_option_lines(
-            body, adapter.comment_prefixes, path=path, line=line + 1
-        )
-    return adapter, normalise(options, path=path, line=line + 1), code
+        adapter = adapter_for_fence(name)
+        language = adapter.language if adapter else name.lower()
+        prefixes = adapter.comment_prefixes if adapter else GENERIC_OPTION_PREFIXES
+        options, code, _ = split_option_lines(body, prefixes, path=path, line=line + 1)
+    return language, normalise(options, path=path, line=line + 1), code
+
+
+def _kernel_language(kernel: str) -> str:
+    """The language of a MyST `{code-cell}` kernel: `ipython3` and `python3` are Python, an
+    adapter's kernelspec (`ir`) its language, else the name without a version (`julia-1.10`
+    is `julia`, a language without a kernel here)."""
+    named = MYST_KERNELS.get(kernel) or kernel
+    adapter = adapter_for_fence(named)
+    if adapter is not None:
+        return adapter.language
+    for candidate in load_adapters().values():
+        if kernel in candidate.kernelspecs:
+            return candidate.language
+    return re.sub(r"-[\d.]+$", "", kernel)
 
 
 def _block_id(
@@ -180,20 +244,31 @@ def _block_id(
     counters[language] = counters.get(language, 0) + 1
     label = options.get("label")
     if label:
-        return BlockId(str(label)), True
+        return BlockId(label_id(str(label))), True
     return BlockId(f"{language}-{counters[language]}"), False
 
 
 def _inline_block(
-    child: Token, parent: Token, index: int, counters: dict[str, int], path: str
+    child: Token,
+    parent: Token,
+    index: int,
+    counters: dict[str, int],
+    path: str,
+    *,
+    inline_r: bool,
 ) -> Block | None:
     if child.type != "code_inline":
         return None
     match = INLINE_EXPRESSION.match(child.content)
-    if match is None:
+    knitr_match = INLINE_R.match(child.content) if inline_r and match is None else None
+    if knitr_match is not None:
+        match, name = knitr_match, "r"
+    elif match is not None:
+        name = match["lang"]
+    else:
         return None
     line = (parent.map[0] if parent.map else 0) + 1
-    adapter = adapter_for_fence(match["lang"])
+    adapter = adapter_for_fence(name)
     if adapter is None:
         return None
     counters["inline"] = counters.get("inline", 0) + 1
@@ -209,16 +284,126 @@ def _inline_block(
     )
 
 
-def _check_unique_ids(blocks: tuple[Block, ...], path: str) -> None:
+def _check_unique_ids(blocks: Sequence[Block], path: str) -> None:
     seen: dict[str, Block] = {}
     for block in blocks:
         if block.id in seen:
             first = seen[block.id]
             raise DocumentError(
-                f"block id '{block.id}' is used twice (first at line {first.line})",
+                f"block id '{block.id}' is used twice (first at line {first.line})"
+                + _spelled(block, first),
                 path=path,
                 line=block.line,
                 block=block.id,
                 hint="labels must be unique; rename one of them",
             )
         seen[block.id] = block
+
+
+def _spelled(block: Block, first: Block) -> str:
+    """How the labels behind one id were written, when they differ (`my chunk`, `my-chunk`)."""
+    labels = [str(b.option("label")) for b in (first, block) if b.labelled]
+    if len(labels) == 2 and labels[0] != labels[1]:
+        return f": labels '{labels[0]}' and '{labels[1]}' give the same id"
+    return ""
+
+
+# --------------------------------------------------------------------------- knitr
+
+
+def _expand_references(blocks: list[Block], path: str) -> list[Block]:
+    """knitr's references to other blocks' code: `<<label>>` lines, and `ref.label` on a
+    block with no code of its own. Labels are looked up as written and as ids."""
+    by_label = _blocks_by_label(blocks)
+
+    def code_of(label: str) -> str | None:
+        found = by_label.get(label)
+        return None if found is None else _own_code(found, by_label)
+
+    return [_expanded(block, _own_code(block, by_label), code_of, path) for block in blocks]
+
+
+def _blocks_by_label(blocks: Sequence[Block]) -> dict[str, Block]:
+    found: dict[str, Block] = {}
+    for block in blocks:
+        if block.kind == "code" and block.labelled:
+            found.setdefault(str(block.option("label")), block)
+            found.setdefault(block.id, block)
+    return found
+
+
+def _own_code(block: Block, by_label: Mapping[str, Block]) -> str:
+    """A block's code, or for an empty block with `ref.label`, the code of those blocks."""
+    references = block.option("ref-label") or ()
+    if block.code.strip() or not references:
+        return block.code
+    return "\n".join(by_label[r].code for r in references if r in by_label)
+
+
+def _expanded(block: Block, code: str, code_of: Callable[[str], str | None], path: str) -> Block:
+    """`block` with its `<<label>>` lines replaced by the named blocks' code."""
+    if block.kind != "code":
+        return block
+
+    def missing(label: str) -> None:
+        log.warning(
+            "%s:%d: block '%s': `<<%s>>` names no block; the line is kept as written",
+            path,
+            block.line,
+            block.id,
+            label,
+        )
+
+    seen = (str(block.option("label")),) if block.labelled else ()
+    try:
+        expanded = expand_noweb(code, code_of, seen=seen, on_missing=missing)
+    except NowebCycle as cycle:
+        raise DocumentError(
+            f"block '{block.id}': `<<label>>` references form a cycle: {cycle}",
+            path=path,
+            line=block.line,
+            block=block.id,
+        ) from None
+    return block if expanded == block.code else dataclasses.replace(block, code=expanded)
+
+
+def _with_defaults(blocks: list[Block], defaults: Mapping[str, Any], path: str) -> list[Block]:
+    """Front matter defaults, then `knitr::opts_chunk$set(...)` defaults from R blocks that
+    run, each for the blocks after it; a block's own options win."""
+    chunk_defaults: dict[str, Any] = {}
+    result = []
+    for block in blocks:
+        if block.kind == "code" and (defaults or chunk_defaults):
+            options = {**defaults, **chunk_defaults, **block.options}
+            block = dataclasses.replace(block, options=options)
+        if block.kind == "code" and block.language == "r" and block.option("eval") is not False:
+            chunk_defaults.update(_opts_chunk_defaults(block, path))
+        result.append(block)
+    return result
+
+
+def _opts_chunk_defaults(block: Block, path: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for arguments in opts_chunk_arguments(block.code):
+        options = r_call_options(arguments, path=path, line=block.line)
+        found.update({k: v for k, v in options.items() if k not in NOT_DEFAULTS})
+    return found
+
+
+def _select_expressions(block: Block, path: str) -> Block:
+    """`eval = c(1, 3)`: the block's code with the other top-level expressions commented
+    out (`## `), which is both what runs and what is shown, as in knitr."""
+    selection = block.option("eval")
+    if not isinstance(selection, list) or block.kind != "code":
+        return block
+    selected = select_expressions(block.code, selection) if block.language == "r" else None
+    if selected is None:
+        log.warning(
+            "%s:%d: block '%s': cannot pick expressions %s out of its code; the whole block runs",
+            path,
+            block.line,
+            block.id,
+            selection,
+        )
+        return block
+    return dataclasses.replace(block, code=selected)
