@@ -150,6 +150,8 @@ def caption_prefix(target: Target) -> str:
     """`Figure 1` for a numbered target's caption, `(a)` for a sub-target."""
     if target.sub:
         return f"({target.sub})"
+    if not target.number:
+        return ""
     name = target.caption_title or target.prefix
     return f"{name}{NBSP}{target.number}" if name else target.number
 
@@ -288,9 +290,9 @@ class _Numbering:
         if parent is not None:
             parent.children += 1
             sub = format_number(parent.children, self.xrefs.subref_scheme)
-            return self._store(_sub_target(parent.target, label, sub, title, anchor), line)
+            return self.store(_sub_target(parent.target, label, sub, title, anchor), line)
         number = "" if kind in UNNUMBERED_KINDS else self._next(kind)
-        return self._store(self._target(label, kind, number, anchor, title), line)
+        return self.store(self.make_target(label, kind, number, anchor, title), line)
 
     def _parent_for(self, kind: str) -> _Open | None:
         if self.open_targets and self.open_targets[-1].target.kind == kind:
@@ -308,7 +310,7 @@ class _Numbering:
             self.chapter += 1
             self.counters.clear()
 
-    def _target(self, label: str, kind: str, number: str, anchor: str, title: str) -> Target:
+    def make_target(self, label: str, kind: str, number: str, anchor: str, title: str) -> Target:
         return Target(
             label=label,
             kind=kind,
@@ -320,7 +322,7 @@ class _Numbering:
             title_delim=str(self.settings.crossref.get("title-delim", ":")),
         )
 
-    def _store(self, target: Target, line: int) -> Target | None:
+    def store(self, target: Target, line: int) -> Target | None:
         if target.label in self.xrefs.targets:
             log.warning(
                 "%s:%d: the label '%s' is used twice; references go to the first",
@@ -445,7 +447,7 @@ def _number_heading(
         if number:
             _show_section_number(heading, inline, number)
     if anchor.startswith("sec-"):
-        numbering._store(numbering._target(anchor, "sec", number, anchor, title), line)
+        numbering.store(numbering.make_target(anchor, "sec", number, anchor, title), line)
     mark = previous.meta.get("nf_target") if previous is not None else None
     if isinstance(mark, TargetMark) and mark.kind == "target":
         _label_heading(numbering, mark.label, anchor, number, title)
@@ -455,12 +457,13 @@ def _label_heading(numbering: _Numbering, label: str, anchor: str, number: str, 
     """A MyST `(label)=` right before a heading names that heading: a section target."""
     target = numbering.xrefs.targets.get(label)
     if target is not None and target.kind == "target":
-        heading = numbering._target(label, "sec", number, anchor or target.anchor, title)
+        heading = numbering.make_target(label, "sec", number, anchor or target.anchor, title)
         numbering.xrefs.targets[label] = replace(heading, title=target.title or title)
 
 
 def _heading_text(inline: Token) -> str:
-    return "".join(c.content for c in inline.children or () if c.type in ("text", "code_inline"))
+    parts = (c.content for c in inline.children or () if c.type in ("text", "code_inline"))
+    return "".join(parts).strip()
 
 
 def _unnumbered(heading: Token) -> bool:
@@ -543,9 +546,9 @@ def _references(tokens: Sequence[Token]) -> Iterator[tuple[Token, Reference]]:
 
 LABEL = r"(?P<label>(?P<type>[A-Za-z]+)-\w+(?:[-.:]\w+)*)"
 BARE_REFERENCE = re.compile("@" + LABEL)
-BRACKET_ITEM = re.compile(
-    r"^\s*(?:(?P<prefix>[^@;]*?)\s+)?(?P<minus>-?)@" + LABEL + r"(?P<suffix>[^@;]*)$", re.DOTALL
-)
+LABEL_AND_SUFFIX = re.compile(LABEL + r"(?P<suffix>[^@]*)$", re.DOTALL)
+MAX_GROUP_LENGTH = 2000
+"""Longest `[see @fig-x; …]` group looked for, so a paragraph of `[`s stays linear."""
 NOT_BEFORE_REFERENCE = "_@/.:-+=&%~#\\"
 """Characters that make an `@` part of something else (an e-mail address, a URL)."""
 EQUATION_END = re.compile(r"^(?P<body>.*?)\$\$\s*\{#(?P<label>[^\s}]+)[^}]*\}\s*$", re.DOTALL)
@@ -612,7 +615,7 @@ def _bracketed_references(state: StateInline, silent: bool) -> bool:
     pos = state.pos
     if state.src[pos] != "[":
         return False
-    end = state.src.find("]", pos)
+    end = state.src.find("]", pos, min(state.posMax, pos + MAX_GROUP_LENGTH))
     inside = state.src[pos + 1 : end] if end > 0 else ""
     if "@" not in inside or "[" in inside or state.src[end + 1 : end + 2] in ("(", "["):
         return False
@@ -631,21 +634,26 @@ def _bracketed_references(state: StateInline, silent: bool) -> bool:
 
 def _group(inside: str) -> list[Reference]:
     """The references of `[see @fig-x; @fig-y]`, or [] when it is not all cross-references."""
-    references = []
-    for item in inside.split(";"):
-        found = BRACKET_ITEM.match(item)
-        if found is None or not is_reference_type(found["type"]):
-            return []
-        prefix = found["prefix"] or None
-        references.append(
-            _reference(
-                found["label"],
-                prefix=prefix,
-                number_only=bool(found["minus"]),
-                suffix=found["suffix"].rstrip(),
-            )
-        )
-    return references
+    references = [_group_item(item) for item in inside.split(";")]
+    return [r for r in references if r is not None] if all(references) else []
+
+
+def _group_item(item: str) -> Reference | None:
+    """`see @fig-x`, `-@fig-x`, `@fig-x, p. 3` as a reference; None for anything else."""
+    before, at, after = item.partition("@")
+    found = LABEL_AND_SUFFIX.match(after)
+    if not at or found is None or not is_reference_type(found["type"]):
+        return None
+    number_only = before.endswith("-")  # `-@fig-x`: the minus touches the `@`
+    prefix = before.removesuffix("-")
+    if prefix.strip() and not prefix[-1].isspace():  # `x@fig-y` is not a reference
+        return None
+    return _reference(
+        found["label"],
+        prefix=prefix.strip() or None,
+        number_only=number_only,
+        suffix=found["suffix"].rstrip(),
+    )
 
 
 def _labelled_equation(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
