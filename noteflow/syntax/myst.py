@@ -1,9 +1,0 @@
-"""(stub, being written)"""
-
-from __future__ import annotations
-
-from markdown_it import MarkdownIt
-
-
-def plugin(md: MarkdownIt) -> None:
-    """Add this module's rules to `md`."""

@@ -1,0 +1,144 @@
+"""The core rule that runs after inline parsing: `(label)=` targets, image sizes and
+caption numbers of directives, role lines for messages, and `{eval}` roles.
+
+`{eval}`expr`` becomes the inline expression `` `{python} expr` `` the parse stage runs
+(in the language of the front matter's `kernelspec`, Python by default), so it is
+cached and rendered like any other inline expression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+from ...adapters import adapter_for_fence
+from .tokens import mark_target
+
+_NOT_ELEMENTS = frozenset({"myst_line_comment", "myst_block_break"})
+"""Tokens a `(label)=` line looks past for the element it names."""
+
+
+def after_inline(state: StateCore) -> None:
+    """Core rule (after `inline`)."""
+    attach_targets(state.tokens)
+    language = eval_language(state.tokens)
+    for token in state.tokens:
+        if token.type == "inline":
+            _finish_inline(token, language)
+
+
+def _finish_inline(token: Token, language: str) -> None:
+    children = token.children or []
+    for key, value in token.meta.get("myst_image", {}).items():
+        for child in children:
+            if child.type == "image":
+                child.attrSet(key, value)
+    if token.meta.get("myst_number"):
+        children.insert(0, Token("myst_number", "", 0, meta={"label": token.meta["myst_number"]}))
+    line = token.map[0] + 1 if token.map else "?"
+    for child in _roles(children):
+        child.meta["line"] = line
+        if child.meta.get("name") == "eval":
+            child.type, child.tag, child.markup = "code_inline", "code", "`"
+            child.content = f"{{{language}}} {child.content.strip()}"
+
+
+def _roles(children: list[Token]) -> Iterator[Token]:
+    for child in children:
+        if child.type == "myst_role":
+            yield child
+        yield from _roles(child.children or [])
+
+
+def eval_language(tokens: list[Token]) -> str:
+    """The fence name `{eval}` expressions run in: the front matter's kernelspec language
+    (or kernel name) when noteflow has an adapter for it, else `python`."""
+    front = tokens[0] if tokens and tokens[0].type == "front_matter" else None
+    spec = _front_matter(front.content if front else "").get("kernelspec")
+    if isinstance(spec, dict):
+        for candidate in (spec.get("language"), spec.get("name")):
+            if candidate and adapter_for_fence(str(candidate).lower()) is not None:
+                return str(candidate).lower()
+    return "python"
+
+
+def _front_matter(text: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return {}  # the parse stage reports bad front matter
+    return data if isinstance(data, dict) else {}
+
+
+# ---------------------------------------------------------------------------- targets
+
+
+def attach_targets(tokens: list[Token]) -> None:
+    """Each `(label)=` names the element after it: a heading becomes a `sec` target, an
+    unnamed figure or captioned table a numbered one, any other block element a plain
+    target; the label is the element's id. Where no element can carry it, the target line
+    itself renders an empty anchor."""
+    for index, token in enumerate(tokens):
+        if token.type != "myst_target":
+            continue
+        label = token.content.strip()
+        at = _next_element(tokens, index)
+        if at is None or not _adopt(tokens, at, label):
+            token.meta["nf_anchor"] = True
+            mark_target(token, label, "target")
+
+
+def _next_element(tokens: list[Token], index: int) -> int | None:
+    for at in range(index + 1, len(tokens)):
+        if tokens[at].type not in _NOT_ELEMENTS:
+            return at
+    return None
+
+
+def _adopt(tokens: list[Token], at: int, label: str) -> bool:
+    """Give the element at `at` the id `label` and its target; False if it cannot."""
+    element = tokens[at]
+    if element.nesting != 1 or not element.tag or element.hidden or element.attrGet("id"):
+        return False
+    if "nf_target" in element.meta:
+        return False
+    element.attrSet("id", label)
+    if element.type == "heading_open":
+        mark_target(element, label, "sec", _text(tokens[at + 1]))
+    elif element.type == "myst_figure_open":
+        caption = _caption(tokens, at, "myst_figcaption_open")
+        mark_target(element, label, "fig", caption.content if caption else "")
+    elif element.type == "table_open" and tokens[at + 1].type == "myst_caption_open":
+        caption = tokens[at + 2]
+        caption.meta["myst_number"] = label
+        mark_target(element, label, "tbl", caption.content)
+    else:
+        mark_target(element, label, "target")
+    return True
+
+
+def _caption(tokens: list[Token], at: int, opener: str) -> Token | None:
+    """The first inline token of the element's caption, now numbered as `label`'s."""
+    depth = 0
+    for index in range(at, len(tokens)):
+        depth += tokens[index].nesting
+        if depth <= 0:
+            return None
+        if tokens[index].type == opener:
+            caption = next((t for t in tokens[index:] if t.type == "inline"), None)
+            if caption is not None and tokens[at].attrGet("id"):
+                caption.meta["myst_number"] = tokens[at].attrGet("id")
+            return caption
+    return None
+
+
+def _text(token: Token) -> str:
+    """The plain text of an inline token (a heading's title)."""
+    if token.type != "inline":
+        return ""
+    parts = [c.content for c in token.children or () if c.type in ("text", "code_inline")]
+    return "".join(parts) or token.content

@@ -1,0 +1,168 @@
+"""MyST roles (`` {name}`content` ``, parsed by mdit-py-plugins' `myst_role` rule) rendered
+as MyST renders them: references through the numbered targets, links to other pages and
+files, inline math and text markup, and glue. An unknown role shows its content as code,
+with one warning per role name.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable, Sequence
+
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from ...mathml import latex_to_html
+from . import glue, refs
+from .blocks import page_href, term_id
+from .calls import document_path
+
+log = logging.getLogger("noteflow")
+
+_EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
+_ABBREVIATION = re.compile(r"^(?P<text>.*?)\s*\((?P<title>.*)\)$", re.DOTALL)
+
+Role = Callable[[str, EnvType, str], str]
+"""`(content, env, "path:line") -> HTML`."""
+
+
+def split_target(content: str) -> tuple[str, str]:
+    """`text <target>` -> (text, target); a bare `target` -> ("", target)."""
+    match = _EXPLICIT.match(content.strip())
+    return (match["text"], match["target"].strip()) if match else ("", content.strip())
+
+
+def _link(href: str, text: str, kind: str) -> str:
+    return f'<a class="nf-xref {kind}" href="{html.escape(href)}">{html.escape(text)}</a>'
+
+
+def _missing(label: str, env: EnvType, where: str) -> str:
+    _warn_once(env, f"ref:{label}", f"{where}: unknown reference {label!r}")
+    return f'<span class="nf-xref nf-xref-missing">?{html.escape(label)}</span>'
+
+
+def _warn_once(env: EnvType, key: str, message: str) -> None:
+    warned = env.setdefault("nf_myst_warned", set())
+    if key not in warned:
+        warned.add(key)
+        log.warning("%s", message)
+
+
+def ref(content: str, env: EnvType, where: str) -> str:
+    """`{ref}`label`` / `{ref}`text <label>``: a link titled by the target's title."""
+    text, label = split_target(content)
+    target = refs.lookup(env, label)
+    if target is None:
+        return _missing(label, env, where)
+    shown = text or target.title or refs.numbered_name(target)
+    return _link(f"#{target.anchor or label}", shown, "nf-ref")
+
+
+def numref(content: str, env: EnvType, where: str) -> str:
+    """`{numref}`label`` -> "Figure 1"; a text may hold `%s`, `{number}`, `{name}`."""
+    text, label = split_target(content)
+    target = refs.lookup(env, label)
+    if target is None:
+        return _missing(label, env, where)
+    if not target.number:
+        _warn_once(env, f"numref:{label}", f"{where}: {label!r} has no number")
+    shown = refs.numbered_name(target)
+    if text:
+        number = target.number or "?"
+        shown = text.replace("%s", number).replace("{number}", number)
+        shown = shown.replace("{name}", target.title)
+    return _link(f"#{target.anchor or label}", shown, "nf-numref")
+
+
+def eq(content: str, env: EnvType, where: str) -> str:
+    """`{eq}`label`` -> "(1)", linked to the equation."""
+    text, label = split_target(content)
+    target = refs.lookup(env, label)
+    if target is None:
+        return _missing(label, env, where)
+    return _link(f"#{target.anchor or label}", text or f"({target.number or label})", "nf-eq")
+
+
+def doc(content: str, env: EnvType, where: str) -> str:
+    """`{doc}`path`` -> a link to the page that document becomes (`path.html`)."""
+    text, target = split_target(content)
+    href = page_href(target.lstrip("/"))
+    return _link(href, text or target.rsplit("/", 1)[-1], "nf-doc")
+
+
+def download(content: str, env: EnvType, where: str) -> str:
+    text, target = split_target(content)
+    shown = html.escape(text or target.rsplit("/", 1)[-1])
+    return f'<a class="nf-download" href="{html.escape(target)}" download>{shown}</a>'
+
+
+def term(content: str, env: EnvType, where: str) -> str:
+    """`{term}`word`` -> a link to the glossary entry."""
+    text, word = split_target(content)
+    if term_id(word) not in env.get("nf_myst_terms", ()):
+        _warn_once(env, f"term:{word}", f"{where}: term {word!r} is not in a glossary")
+    return _link(f"#{term_id(word)}", text or word, "nf-term")
+
+
+def abbr(content: str, env: EnvType, where: str) -> str:
+    match = _ABBREVIATION.match(content.strip())
+    if match is None:
+        return f"<abbr>{html.escape(content)}</abbr>"
+    return f'<abbr title="{html.escape(match["title"])}">{html.escape(match["text"])}</abbr>'
+
+
+def tag(name: str, classes: str = "") -> Role:
+    attribute = f' class="{classes}"' if classes else ""
+    return lambda content, env, where: f"<{name}{attribute}>{html.escape(content)}</{name}>"
+
+
+def _glue(name: str) -> Role:
+    return lambda content, env, where: glue.render_glue_role(name, content, env, where)
+
+
+ROLES: dict[str, Role] = {
+    "ref": ref,
+    "numref": numref,
+    "eq": eq,
+    "doc": doc,
+    "download": download,
+    "term": term,
+    "abbr": abbr,
+    "math": lambda content, env, where: latex_to_html(content, display=False),
+    "sub": tag("sub"),
+    "subscript": tag("sub"),
+    "sup": tag("sup"),
+    "superscript": tag("sup"),
+    "kbd": tag("kbd"),
+    "code": tag("code"),
+    "samp": tag("code"),
+    "file": tag("code", "file"),
+    "command": tag("strong", "command"),
+    "emphasis": tag("em"),
+    "strong": tag("strong"),
+    "dfn": tag("dfn"),
+    **{name: _glue(name) for name in ("glue", "glue:", "glue:any", "glue:text", "glue:md")},
+}
+"""Role name -> its renderer."""
+
+
+def render_role(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """Render rule of `myst_role` tokens."""
+    token = tokens[idx]
+    name = str(token.meta.get("name", ""))
+    where = f"{document_path(env)}:{token.meta.get('line', '?')}"
+    role = ROLES.get(name)
+    if role is None:
+        _warn_once(
+            env, f"role:{name}", f"{where}: unknown role {{{name}}}; its text is shown as code"
+        )
+        return (
+            f'<code class="nf-role nf-unknown-role" data-role="{html.escape(name)}">'
+            f"{html.escape(token.content)}</code>"
+        )
+    return role(token.content, env, where)
