@@ -732,6 +732,42 @@ def print_checks(doc: Doc, results: list[tuple[str, bool, str]]) -> None:
         print(f"  {'PASS' if ok else 'FAIL'} {feature:<34} {detail}")
 
 
+def print_comparison(earlier: list[dict], now: list[dict]) -> None:
+    """Per document: exit code, blocks run and features passing, an earlier summary -> now."""
+    before = {e["name"]: e for e in earlier}
+    print(
+        f"\n{'document':<22} {'exit':>9} {'ran':>9} {'features':>11}  newly passing / newly failing"
+    )
+    for entry in now:
+        old = before.get(entry["name"])
+        if old is None:
+            continue
+        print(
+            f"{entry['name']:<22} {_pair(old['exit'], entry['exit']):>9} "
+            f"{_pair(_ran(old), _ran(entry)):>9} "
+            f"{_pair(_passed(old), _passed(entry)):>11}  {_changed(old, entry)}"
+        )
+
+
+def _pair(old: object, new: object) -> str:
+    return f"{old}->{new}"
+
+
+def _ran(entry: dict) -> int:
+    return int(entry["statuses"].get("executed", 0) + entry["statuses"].get("cached", 0))
+
+
+def _passed(entry: dict) -> str:
+    return f"{sum(c['pass'] for c in entry['checks'])}/{len(entry['checks'])}"
+
+
+def _changed(old: dict, new: dict) -> str:
+    was = {c["feature"]: c["pass"] for c in old["checks"]}
+    gained = [c["feature"] for c in new["checks"] if c["pass"] and not was.get(c["feature"])]
+    lost = [c["feature"] for c in new["checks"] if not c["pass"] and was.get(c["feature"])]
+    return ", ".join(gained) + (" / " + ", ".join(lost) if lost else "")
+
+
 def summary_entry(doc: Doc, run: RunResult, checks: list[tuple[str, bool, str]]) -> dict:
     return {
         "name": doc.name,
@@ -824,6 +860,8 @@ def survey(args: argparse.Namespace) -> int:
     if args.check:
         for doc, entry in zip(chosen, entries, strict=True):
             print_checks(doc, [(c["feature"], c["pass"], c["detail"]) for c in entry["checks"]])
+    if args.compare:
+        print_comparison(json.loads(args.compare.read_text(encoding="utf-8")), entries)
     summary = args.summary or args.docs / "runs" / "summary.json"
     summary.parent.mkdir(parents=True, exist_ok=True)
     summary.write_text(json.dumps(entries, indent=2), encoding="utf-8")
