@@ -49,6 +49,15 @@ class Block:
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a line of a document's text was written: a file and a 1-based line in it."""
+
+    path: Path
+    line: int
+    """0 when not known (a notebook whose JSON does not give each source line its own line)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A parsed source document."""
 
@@ -64,10 +73,22 @@ class Document:
     """markdown-it tokens of the body, kept for rendering without a second parse."""
     env: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """markdown-it environment (footnotes, references) from the parse."""
+    included: tuple[Path, ...] = ()
+    """Absolute paths of the files `{{< include >}}` spliced into `source`, in reading order:
+    inputs of the page like the document itself."""
+    origins: tuple[Origin, ...] = field(default=(), repr=False, compare=False)
+    """For each line of `source` (index 0 is line 1), where it was written; empty when the
+    source is the document file's own text, line for line."""
 
     @property
     def title(self) -> str:
         return str(self.front_matter.get("title") or self.path.stem)
+
+    def origin(self, line: int) -> Origin:
+        """The file and line a 1-based line of `source` was written on (for messages)."""
+        if 1 <= line <= len(self.origins):
+            return self.origins[line - 1]
+        return Origin(self.path, line)
 
 
 @dataclass(frozen=True, slots=True)
