@@ -819,6 +819,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--noteflow-src", type=Path, help="run this noteflow source tree (e.g. an exported commit)"
     )
+    parser.add_argument("--compare", type=Path, help="an earlier summary JSON to compare with")
     parser.add_argument(
         "--summary", type=Path, help="summary JSON (default DOCS/runs/summary.json)"
     )
