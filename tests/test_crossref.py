@@ -197,6 +197,17 @@ CASES = [
         "refs",
         ["Introduction -> #sec-intro", "Introduction -> #sec-intro"],
     ),
+    (
+        "subfigure-div.qmd",
+        "refs",
+        [
+            "Figure~1 -> #fig-elephants",
+            "Figure~1 (a) -> #fig-surus",
+            "Figure~1 (b) -> #fig-hanno",
+            "Figure~2 -> #fig-alone",
+            "Theorem~1 -> #thm-line",
+        ],
+    ),
     ("chapters.qmd", "headings", ["1 One", "2 Two"]),
     (
         "chapters.qmd",

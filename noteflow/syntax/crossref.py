@@ -266,7 +266,8 @@ class _Open:
     """A target whose tokens are still open (a figure div): later targets of its kind are
     its sub-targets."""
 
-    level: int
+    depth: int
+    """How many tokens were open outside it (counted by nesting, not by `token.level`)."""
     target: Target
     children: int = 0
 
@@ -282,6 +283,8 @@ class _Numbering:
     sections: list[int] = field(default_factory=list)
     base_level: int = 1
     open_targets: list[_Open] = field(default_factory=list)
+    depth: int = 0
+    """Tokens open at the current token (the sum of `nesting` so far)."""
     chapter: int = 0
 
     def add(self, label: str, kind: str, anchor: str, title: str, line: int) -> Target | None:
@@ -375,8 +378,8 @@ def number_document(
     numbering = _Numbering(settings, path, xrefs, base_level=_base_level(tokens))
     blocks_by_id = {str(block.id): block for block in blocks}
     for index, token in enumerate(tokens):
-        _close_targets(numbering, token)
         _number_token(numbering, tokens, index, blocks_by_id)
+        _track_depth(numbering, token)
     env["nf_xrefs"] = xrefs
     _warn_unknown_references(tokens, xrefs, path)
     return xrefs
@@ -388,9 +391,10 @@ def _base_level(tokens: Sequence[Token]) -> int:
     return min(levels, default=1)
 
 
-def _close_targets(numbering: _Numbering, token: Token) -> None:
+def _track_depth(numbering: _Numbering, token: Token) -> None:
+    numbering.depth += token.nesting
     opened = numbering.open_targets
-    if opened and token.nesting == -1 and token.level == opened[-1].level:
+    while opened and numbering.depth <= opened[-1].depth:
         opened.pop()
 
 
@@ -408,8 +412,9 @@ def _number_token(
         _number_listing_fence(numbering, token, line)
     elif token.type == "math_block_label":
         numbering.add(token.info, "eq", token.info, "", line)
-    if isinstance(token.meta.get("nf_target"), TargetMark):
-        _number_mark(numbering, token, token.meta["nf_target"], line)
+    mark = token.meta.get("nf_target")
+    if isinstance(mark, TargetMark) or (mark := _unmarked_target(token)) is not None:
+        _number_mark(numbering, token, mark, line)
     for child in token.children or ():
         _number_inline(numbering, child, line)
 
@@ -418,7 +423,20 @@ def _number_mark(numbering: _Numbering, token: Token, mark: TargetMark, line: in
     anchor = str(token.attrGet("id") or mark.label)
     target = numbering.add(mark.label, mark.kind, anchor, mark.title, line)
     if target is not None and token.nesting == 1 and not target.sub:
-        numbering.open_targets.append(_Open(token.level, target))
+        numbering.open_targets.append(_Open(numbering.depth, target))
+
+
+def _unmarked_target(token: Token) -> TargetMark | None:
+    """A container (a Pandoc div `::: {#fig-x}`, `{#thm-x}`) whose id has a reference
+    type's prefix is a target even when its plugin did not mark it."""
+    if token.nesting != 1 or token.type == "heading_open":
+        return None
+    attributes = token.meta.get("nf_attributes")  # Pandoc attributes kept by the div plugin
+    ident = str(token.attrGet("id") or getattr(attributes, "id", "") or "")
+    kind = ident.split("-", 1)[0]
+    if "-" not in ident or kind == "sec" or not is_reference_type(kind):
+        return None
+    return TargetMark(ident, kind)
 
 
 def _number_inline(numbering: _Numbering, child: Token, line: int) -> None:
