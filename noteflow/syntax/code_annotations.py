@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import yaml
 from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
+from markdown_it.renderer import RendererHTML, RendererProtocol
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
@@ -135,7 +135,7 @@ def marker_html(cell: str, number: int, first: bool) -> str:
 
 
 def annotation_list_html(
-    annotations: Annotations, renderer: RendererHTML, options: OptionsDict, env: EnvType
+    annotations: Annotations, renderer: RendererProtocol, options: OptionsDict, env: EnvType
 ) -> str:
     """The annotations as a definition list, each number linking back to its first marker."""
     if annotations.style == "none" or not annotations.items:
