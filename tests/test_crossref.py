@@ -60,7 +60,7 @@ class PageText(HTMLParser):
 
     def _collect(self, tag: str, attrs: dict[str, str], text: str) -> None:
         classes = attrs.get("class", "").split()
-        if tag == "a" and "quarto-xref" in classes:
+        if tag == "a" and ("quarto-xref" in classes or "nf-xref" in classes):
             self.refs.append(f"{text} -> {attrs['href']}")
         elif tag == "strong" and text.startswith("?@"):
             self.refs.append(text)
@@ -208,6 +208,17 @@ CASES = [
             "Theorem~1 -> #thm-line",
         ],
     ),
+    ("myst.md", "headings", ["1 Introduction"]),
+    (
+        "myst.md",
+        "refs",
+        [
+            "Introduction -> #intro-label",
+            "Figure~1 -> #my-fig",
+            "(1) -> #my-eq",
+            "(2) -> #other-eq",
+        ],
+    ),
     ("chapters.qmd", "headings", ["1 One", "2 Two"]),
     (
         "chapters.qmd",
@@ -252,6 +263,8 @@ API_CASES = [
     ("prefixes.qmd", "fig-a-1", "(i)", "fig.~I (i)"),
     ("subfigures.qmd", "fig-plots-2", "(b)", "Figure~1 (b)"),
     ("sections-unnumbered.qmd", "sec-intro", "", "Introduction"),
+    ("myst.md", "intro-label", "Section~1", "Section~1"),
+    ("myst.md", "my-eq", "Equation~1", "Equation~1"),
 ]
 
 

@@ -77,7 +77,8 @@ KIND_NAMES: dict[str, str] = {
 KIND_ALIASES = {"code": "lst", "figure": "fig", "table": "tbl", "math": "eq"}
 """TargetMark kinds other plugins may use for Quarto's types."""
 
-UNNUMBERED_KINDS = frozenset({"target"})
+UNNUMBERED_KINDS = frozenset({"target", "sec"})
+"""Kinds without a counter: a section's number comes from the headings (`number-sections`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +407,8 @@ def _number_token(
     if token.type == "heading_open":
         previous = tokens[index - 1] if index else None
         _number_heading(numbering, token, tokens[index + 1], previous, line)
-    elif token.type == "fence" and token.meta.get("nf_block") in blocks:
+        return
+    if token.type == "fence" and token.meta.get("nf_block") in blocks:
         _number_block(numbering, blocks[token.meta["nf_block"]])
     elif token.type == "fence":
         _number_listing_fence(numbering, token, line)
@@ -464,8 +466,13 @@ def _number_heading(
         number = numbering.section_number(int(heading.tag[1]))
         if number:
             _show_section_number(heading, inline, number)
+    own = heading.meta.get("nf_target")  # a plugin's label for the heading (MyST)
+    labels = {own.label: own.title} if isinstance(own, TargetMark) else {}
     if anchor.startswith("sec-"):
-        numbering.store(numbering.make_target(anchor, "sec", number, anchor, title), line)
+        labels.setdefault(anchor, "")
+    for label, own_title in labels.items():
+        target = numbering.make_target(label, "sec", number, anchor or label, own_title or title)
+        numbering.store(target, line)
     mark = previous.meta.get("nf_target") if previous is not None else None
     if isinstance(mark, TargetMark) and mark.kind == "target":
         _label_heading(numbering, mark.label, anchor, number, title)
