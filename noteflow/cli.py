@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .errors import NoteflowError
+from .gfm import default_output
 from .model import BlockResult, PlannedBlock, RunSummary, Status
 from .pipeline import RenderOptions, prepare, render_document, report_json, store_for
 from .yamlio import value_or_text
@@ -64,10 +65,14 @@ def _render_parser(commands: Any) -> None:
         "--output",
         type=Path,
         metavar="OUT",
-        help="output file (default: DOC with .html/.ipynb)",
+        help="output file (default: DOC with .html/.ipynb/.md; DOC.out.md when DOC is .md)",
     )
     render.add_argument(
-        "--to", choices=("html", "ipynb"), default="html", help="output format (default html)"
+        "--to",
+        choices=("html", "ipynb", "md"),
+        default="html",
+        help="output format: a self-contained page, a notebook with outputs, or "
+        "GitHub-flavoured Markdown with images beside it (default html)",
     )
     render.add_argument(
         "-P",
@@ -182,7 +187,7 @@ def _render(args: argparse.Namespace) -> int:
     if args.force:
         force = True if "*" in args.force else set(args.force)
     options = RenderOptions(
-        output=args.output,
+        output=args.output or default_output(document.resolve(), args.to),
         to=args.to,
         params=parse_params(args.param),
         force=force,

@@ -229,11 +229,11 @@ STARTING_PAGE = (
 
 
 def watched_paths(plan: Plan, store: Store | None = None) -> set[Path]:
-    """The document, the files its blocks read (declared, and once a run has recorded them,
-    seen), its lock files and its theme's files."""
+    """The document and the files it includes, the files its blocks read (declared, and once
+    a run has recorded them, seen), its lock files and its theme's files."""
     document = plan.graph.document
     base = document.path.parent
-    paths = {document.path}
+    paths = {document.path, *document.included}
     for node in plan.graph.nodes:
         paths.update((base / f).resolve() for f in node.files)
     for planned in plan.blocks:

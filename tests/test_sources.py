@@ -139,6 +139,16 @@ def test_an_included_block_runs_in_the_page(tmp_path: Path, render_fake) -> None
     assert any("42" in chunk for chunk in text.inside["pre"])
 
 
+def test_watch_rebuilds_when_an_included_file_changes(tmp_path: Path) -> None:
+    from noteflow.pipeline import RenderOptions, prepare
+    from noteflow.watch import watched_paths
+
+    folder = copied(tmp_path, "include")
+    _, plan, _ = prepare(folder / "main.qmd", RenderOptions())
+    watched = watched_paths(plan)
+    assert {folder.resolve() / "_intro.qmd", folder.resolve() / "parts/_leaf.qmd"} <= watched
+
+
 # ----------------------------------------------------------------------------- shortcodes
 
 
@@ -200,9 +210,7 @@ def test_jupytext_markdown_runs_fences_in_the_kernels_language_only() -> None:
     assert "jupyter" not in document.front_matter
 
 
-def test_jupytext_markdown_regions_and_raw_cells_are_protected(
-    tmp_path: Path, render_fake
-) -> None:
+def test_jupytext_markdown_regions_and_raw_cells_are_protected(tmp_path: Path, render_fake) -> None:
     folder = copied(tmp_path, "jupytext")
     outcome = render_fake(folder / "analysis.md")
     text = page_text(outcome.output, "pre", "em")
