@@ -335,8 +335,10 @@ class Page:
         return [e for e in self.body.elements() if predicate(e)]
 
     def source_code(self) -> list[str]:
-        """Texts of the executed blocks' source (`.nf-code`), else of every <pre>."""
-        code = self.find(lambda e: "nf-code" in e.classes)
+        """Texts of the executed blocks' source (`.nf-code` in a `.nf-block`), else every <pre>."""
+        code = self.find(
+            lambda e: "nf-code" in e.classes and any("nf-block" in a.classes for a in e.ancestors())
+        )
         return [e.text() for e in (code or self.find(lambda e: e.tag == "pre"))]
 
     def outputs(self) -> str:
@@ -415,6 +417,12 @@ def check_clean(page: Page, arg: str) -> CheckResult:
 
 def check_contains(page: Page, arg: str) -> CheckResult:
     return arg in page.all_text(), f"{arg!r} {'found' if arg in page.all_text() else 'missing'}"
+
+
+def check_prose(page: Page, arg: str) -> CheckResult:
+    """TEXT is in the prose (outside code): a value pasted into the text, not just the source."""
+    found = arg in page.prose()
+    return found, f"{arg!r} {'in' if found else 'not in'} the prose"
 
 
 def check_absent(page: Page, arg: str) -> CheckResult:
