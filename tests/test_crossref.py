@@ -219,6 +219,8 @@ CASES = [
             "(2) -> #other-eq",
         ],
     ),
+    ("no-links.qmd", "refs", []),
+    ("no-links.qmd", "paragraphs", "See Figure~1 and 1."),
     ("chapters.qmd", "headings", ["1 One", "2 Two"]),
     (
         "chapters.qmd",

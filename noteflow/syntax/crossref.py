@@ -128,6 +128,8 @@ class Xrefs:
     ref_delim: str = ","
     """Between the references of one bracketed group (`crossref: ref-delim`)."""
     subref_scheme: str = "alpha a"
+    hyperlink: bool = True
+    """False with `crossref: ref-hyperlink: false`: references are plain text."""
 
     def lookup(self, label: str) -> Target | None:
         found = self.targets.get(label)
@@ -375,6 +377,7 @@ def number_document(
     xrefs = Xrefs(
         ref_delim=str(settings.crossref.get("ref-delim", ",")),
         subref_scheme=str(settings.crossref.get("subref-labels", "alpha a")),
+        hyperlink=settings.crossref.get("ref-hyperlink") is not False,
     )
     numbering = _Numbering(settings, path, xrefs, base_level=_base_level(tokens))
     blocks_by_id = {str(block.id): block for block in blocks}
@@ -730,6 +733,8 @@ def _reference_html(reference: Reference, xrefs: Xrefs) -> str:
     else:
         text = reference_text(target, upper=reference.upper, number_only=reference.number_only)
     suffix = html.escape(reference.suffix)
+    if not xrefs.hyperlink:
+        return html.escape(text) + suffix
     return reference_link(target, text) + suffix
 
 
