@@ -32,7 +32,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from .crossref import TargetMark
+from .crossref import TargetMark, caption_html, caption_prefix
 from .pandoc.attributes import html_attributes, parse_braced
 
 logger = logging.getLogger("noteflow")
@@ -79,11 +79,13 @@ def local_path(src: str, env: Mapping[str, Any]) -> Path | None:
     parts = urlsplit(src)
     if parts.scheme or parts.netloc or not parts.path or parts.path.startswith(("/", "#")):
         return None
-    folder = Path(str(env.get("nf_document_dir") or "."))
+    folder = Path(str(env["nf_document_dir"]))
     return (folder / unquote(parts.path)).resolve()
 
 
 def resolve_images(state: StateCore) -> None:
+    if "nf_document_dir" not in state.env:  # Markdown with no document: nothing to read
+        return
     for index, token in enumerate(state.tokens):
         line = (token.map[0] if token.map else 0) + 1
         if token.type == "inline":
@@ -200,8 +202,8 @@ def render_figure_close(
     label = str(tokens[matching_open_index(tokens, idx)].attrGet("id") or "")
     xrefs = env.get("nf_xrefs")
     target = xrefs.lookup(label) if xrefs is not None and label else None
-    if target is not None and target.number:
-        caption = f'<span class="nf-caption-label">Figure&nbsp;{target.number}:</span> {caption}'
+    if target is not None and caption_prefix(target):
+        caption = caption_html(target, caption)
     return f"\n<figcaption>{caption}</figcaption>\n</figure>\n" if caption else "\n</figure>\n"
 
 

@@ -22,7 +22,9 @@ def plugin(md: MarkdownIt) -> None:
     divs.plugin(md)
     headings.plugin(md)
     tables.plugin(md)
-    md.core.ruler.after("block", "nf_div_kinds", _div_kinds)
+    # After inline parsing and heading attributes (a tab's or a callout's heading keeps
+    # its attributes), before heading anchors (those headings are no longer headings).
+    md.core.ruler.after("nf_heading_attributes", "nf_div_kinds", _div_kinds)
     for rules in (callouts.RENDER_RULES, tabsets.RENDER_RULES, layout.RENDER_RULES):
         for name, rule in rules.items():
             md.add_render_rule(name, rule)
@@ -42,7 +44,7 @@ def _div_kinds(state: StateCore) -> None:
 def _give_kind(tokens: list, index: int, attributes: Attributes, state: StateCore) -> None:
     kind = callouts.callout_kind(attributes)
     if kind is not None:
-        callouts.transform(tokens, index, kind)
+        callouts.transform(tokens, index, kind, state)
     elif attributes.has_class("panel-tabset"):
         tabsets.transform(tokens, index, state.env)
     elif layout.is_layout(attributes):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
@@ -43,11 +44,11 @@ def callout_kind(attributes: Attributes) -> str | None:
     return None
 
 
-def transform(tokens: list[Token], open_index: int, kind: str) -> None:
+def transform(tokens: list[Token], open_index: int, kind: str, state: StateCore) -> None:
     """Re-type the callout div at `open_index` into header and body parts, in place."""
     opening = tokens[open_index]
     attributes: Attributes = opening.meta["nf_attributes"]
-    title = _take_title(tokens, open_index, attributes, kind)
+    title = _take_title(tokens, open_index, attributes, kind, state)
     appearance = attributes.get("appearance", "default")
     callout = Callout(
         kind=kind,
@@ -84,12 +85,12 @@ def _token(kind: str, nesting: Literal[-1, 0, 1], callout: Callout) -> Token:
 
 
 def _take_title(
-    tokens: list[Token], open_index: int, attributes: Attributes, kind: str
+    tokens: list[Token], open_index: int, attributes: Attributes, kind: str, state: StateCore
 ) -> Token | None:
     """The title's inline token: `title="…"`, else a first heading (removed from the
     body), else the kind's name; None for a title-less simple or minimal callout."""
     if attributes.get("title"):
-        return _inline(attributes.get("title"))
+        return _inline(attributes.get("title"), state)
     children = child_ranges(tokens, open_index, matching_close(tokens, open_index))
     if children and tokens[children[0].start].type == "heading_open":
         heading = children[0]
@@ -97,12 +98,18 @@ def _take_title(
         del tokens[heading.start : heading.stop]
         return title
     if attributes.get("appearance", "default") == "default":
-        return _inline(kind.capitalize())
+        return _inline(kind.capitalize(), state)
     return None
 
 
-def _inline(text: str) -> Token:
-    return Token("inline", "", 0, content=text, children=[])
+def _inline(text: str, state: StateCore) -> Token:
+    """An inline token for `text`, parsed (the core inline rule has already run)."""
+    children: list[Token] = []
+    state.md.inline.parse(text, state.md, state.env, children)
+    for child in children:
+        if child.type == "text_special":  # what the core text_join rule would have done
+            child.type = "text"
+    return Token("inline", "", 0, content=text, children=children)
 
 
 def render_open(

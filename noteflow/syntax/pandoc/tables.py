@@ -19,6 +19,7 @@ import textwrap
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
@@ -26,7 +27,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.utils import is_code_block
 
-from ..crossref import TargetMark
+from ..crossref import TargetMark, caption_prefix
 from .attributes import Attributes, parse_braced
 
 _CAPTION = re.compile(r"^(?::|Table:)[ \t]+(\S.*?)[ \t]*$")
@@ -64,7 +65,7 @@ def table_caption(state: StateBlock, start_line: int, end_line: int, silent: boo
     text, attributes = _split_attributes(match[1])
     opening = state.push(_LINE_OPEN, "caption", 1)
     opening.map = [start_line, start_line + 1]
-    opening.meta["nf_attributes"] = attributes
+    opening.meta["nf_caption_attributes"] = attributes
     opening.meta["nf_source"] = _line(state, start_line)
     inline = state.push("inline", "", 0)
     inline.content, inline.map, inline.children = text, [start_line, start_line + 1], []
@@ -95,7 +96,7 @@ def attach_captions(state: StateCore) -> None:
             else:
                 caption[0].type, caption[2].type = "nf_table_caption_open", "nf_table_caption_close"
                 tokens[table + 1 : table + 1] = caption
-                _label_table(tokens[table], caption[0].meta["nf_attributes"])
+                _label_table(tokens[table], caption[0].meta["nf_caption_attributes"])
         index += 1
 
 
@@ -140,13 +141,13 @@ def _label_table(table_open: Token, attributes: Attributes) -> None:
 def render_caption_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    prefix = ""
-    label = tokens[idx].meta["nf_attributes"].id
+    label = tokens[idx].meta["nf_caption_attributes"].id
     xrefs = env.get("nf_xrefs")
     target = xrefs.lookup(label) if xrefs is not None and label else None
-    if target is not None and target.number:
-        prefix = f'<span class="nf-caption-label">Table&nbsp;{target.number}:</span> '
-    return f"<caption>{prefix}"
+    if target is None or not caption_prefix(target):
+        return "<caption>"
+    prefix = caption_prefix(target) + ("" if target.sub else target.title_delim)
+    return f'<caption><span class="nf-caption-prefix">{escapeHtml(prefix)}</span> '
 
 
 def render_caption_close(

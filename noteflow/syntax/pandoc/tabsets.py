@@ -15,6 +15,7 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
@@ -30,6 +31,8 @@ class Tab:
     group_name: str
     input_id: str
     checked: bool
+    panel_id: str = ""
+    """The tab heading's own id (`## Third {#third}`), given to its panel."""
 
 
 def transform(tokens: list[Token], open_index: int, env: MutableMapping[str, Any]) -> None:
@@ -45,7 +48,8 @@ def transform(tokens: list[Token], open_index: int, env: MutableMapping[str, Any
     for position in reversed(range(len(headings))):
         start = headings[position]
         end = headings[position + 1] if position + 1 < len(headings) else close_index
-        tab = Tab(group_name, f"{group_name}-{position + 1}", position == 0)
+        panel_id = str(tokens[start].attrGet("id") or "")
+        tab = Tab(group_name, f"{group_name}-{position + 1}", position == 0, panel_id)
         _make_tab(tokens, start, end, tab)
 
 
@@ -104,7 +108,11 @@ def render_panel_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     tab: Tab = tokens[idx].meta["nf_tab"]
-    return f'<div class="nf-tab-panel tab-pane" role="tabpanel" aria-labelledby="{tab.input_id}">\n'
+    ident = f' id="{escapeHtml(tab.panel_id)}"' if tab.panel_id else ""
+    return (
+        f'<div{ident} class="nf-tab-panel tab-pane" role="tabpanel" '
+        f'aria-labelledby="{tab.input_id}">\n'
+    )
 
 
 def render_close(
