@@ -776,6 +776,30 @@ def _changed(old: dict, new: dict) -> str:
     return ", ".join(gained) + (" / " + ", ".join(lost) if lost else "")
 
 
+def markdown_table(entries: list[dict]) -> str:
+    """The closing-note table: document and upstream path, cells run, features, differences."""
+    rows = [
+        "| document (upstream path) | cells run | features checked | differences left |",
+        "|---|---|---|---|",
+    ]
+    for entry in entries:
+        statuses = entry["statuses"]
+        total = sum(statuses.values())
+        cells = f"{_ran(entry)}/{total}" + ("" if entry["page"] else ", no page")
+        passed = [c["feature"] for c in entry["checks"] if c["pass"]]
+        failed = [f"{c['feature']} ({c['detail']})" for c in entry["checks"] if not c["pass"]]
+        rows.append(
+            f"| {entry['name']} (`{entry['source']}`) | {cells} | "
+            f"{len(passed)}/{len(entry['checks'])}: {', '.join(passed) or '-'} | "
+            f"{_cell('; '.join(failed) or entry['first_error'] or '-')} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def summary_entry(doc: Doc, run: RunResult, checks: list[tuple[str, bool, str]]) -> dict:
     return {
         "name": doc.name,
@@ -827,6 +851,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--noteflow-src", type=Path, help="run this noteflow source tree (e.g. an exported commit)"
     )
+    parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     parser.add_argument("--compare", type=Path, help="an earlier summary JSON to compare with")
     parser.add_argument(
         "--summary", type=Path, help="summary JSON (default DOCS/runs/summary.json)"
@@ -869,6 +894,8 @@ def survey(args: argparse.Namespace) -> int:
     if args.check:
         for doc, entry in zip(chosen, entries, strict=True):
             print_checks(doc, [(c["feature"], c["pass"], c["detail"]) for c in entry["checks"]])
+    if args.markdown:
+        args.markdown.write_text(markdown_table(entries), encoding="utf-8")
     if args.compare:
         print_comparison(json.loads(args.compare.read_text(encoding="utf-8")), entries)
     summary = args.summary or args.docs / "runs" / "summary.json"
