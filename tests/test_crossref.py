@@ -252,6 +252,18 @@ def test_unknown_references_warn_with_file_and_line(caplog: pytest.LogCaptureFix
     assert "@fig-missing" in messages[0] and "@tbl-missing" in messages[1]
 
 
+def test_unknown_references_in_captions_warn_at_their_block(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="noteflow"):
+        render("caption-refs.qmd")
+    path = FIXTURES / "caption-refs.qmd"
+    assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+        f"{path}:5: unknown cross-reference @fig-nowhere in `fig-cap`",
+        f"{path}:11: unknown cross-reference @tbl-gone in `fig-subcap`",
+    ]
+
+
 def _line_of(name: str, text: str) -> int:
     lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
     return next(n for n, line in enumerate(lines, start=1) if text in line)

@@ -71,6 +71,11 @@ KIND_NAMES: dict[str, str] = {
     "def": "Definition",
     "exm": "Example",
     "exr": "Exercise",
+    "nte": "Note",
+    "tip": "Tip",
+    "wrn": "Warning",
+    "imp": "Important",
+    "cau": "Caution",
 }
 """Quarto's reference types and their default names (`crossref: fig-prefix` overrides)."""
 
@@ -386,6 +391,7 @@ def number_document(
         _track_depth(numbering, token)
     env["nf_xrefs"] = xrefs
     _warn_unknown_references(tokens, xrefs, path)
+    _warn_unknown_caption_references(blocks, xrefs, path)
     return xrefs
 
 
@@ -560,6 +566,41 @@ def _warn_unknown_references(tokens: Sequence[Token], xrefs: Xrefs, path: str) -
                 reference.label,
                 reference.label,
             )
+
+
+CAPTION_OPTIONS = ("fig-cap", "tbl-cap", "lst-cap", "fig-subcap", "tbl-subcap")
+
+
+def _warn_unknown_caption_references(blocks: Sequence[Block], xrefs: Xrefs, path: str) -> None:
+    """Captions are block options, rendered later: their references are checked here."""
+    for block in blocks:
+        for option, text in _caption_texts(block):
+            for label in _labels_in(text):
+                if xrefs.lookup(label) is None:
+                    log.warning(
+                        "%s:%d: unknown cross-reference @%s in `%s`; it shows as ?@%s",
+                        path,
+                        block.line,
+                        label,
+                        option,
+                        label,
+                    )
+
+
+def _caption_texts(block: Block) -> Iterator[tuple[str, str]]:
+    for option in CAPTION_OPTIONS:
+        value = block.option(option)
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                yield option, text
+
+
+def _labels_in(text: str) -> Iterator[str]:
+    """The cross-reference labels `text` refers to with `@` (as the inline rule finds them)."""
+    for found in BARE_REFERENCE.finditer(text):
+        joined = found.start() > 0 and _joined(text[found.start() - 1])
+        if is_reference_type(found["type"]) and not joined:
+            yield found["label"][:1].lower() + found["label"][1:]
 
 
 def _references(tokens: Sequence[Token]) -> Iterator[tuple[Token, Reference]]:
