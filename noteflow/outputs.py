@@ -86,6 +86,10 @@ class RenderContext:
     """Displayed width of images (`50%`, `300px`, `300`), from `out-width`."""
     out_height: str | None = None
     """Displayed height of images, from `out-height`."""
+    knitr: bool = False
+    """Show values as knitr prints them (R blocks): IRkernel's rich forms of a plain R value
+    (its HTML, Markdown and LaTeX bundle) give way to the printed text, and printed text
+    that is a Markdown pipe table (`knitr::kable()`) is rendered as a table."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +367,7 @@ def _render_display(output: Mapping[str, Any], ctx: RenderContext) -> str:
     dropped = truncated_bytes(output)
     if dropped is not None:
         return _truncation_notice(output, dropped)
-    data = _data(output)
+    data = _knitr_data(_data(output)) if ctx.knitr else _data(output)
     mime = choose_mime(data)
     if ctx.asis and "text/markdown" in data:
         return _asis_markdown(_text(data["text/markdown"]), ctx)
@@ -379,6 +383,29 @@ def _render_display(output: Mapping[str, Any], ctx: RenderContext) -> str:
     all_metadata = output.get("metadata")
     metadata = all_metadata.get(mime) if isinstance(all_metadata, Mapping) else None
     return RENDERERS[mime](value, metadata if isinstance(metadata, Mapping) else {}, ctx)
+
+
+_REPR_BUNDLE = frozenset({"text/html", "text/markdown", "text/latex", "text/plain"})
+"""What IRkernel's `repr` gives for a plain R value; an HTML widget or table package
+gives HTML without this bundle."""
+_PIPE_DELIMITER_ROW = re.compile(r"\|(\s*:?-+:?\s*\|)+")
+
+
+def _knitr_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A display output's data as knitr would show the value: printed, or as a table."""
+    if data.keys() >= _REPR_BUNDLE:
+        return {"text/plain": data["text/plain"]}
+    if choose_mime(data) == "text/plain" and is_pipe_table(_text(data["text/plain"])):
+        return {"text/markdown": data["text/plain"]}
+    return data
+
+
+def is_pipe_table(text: str) -> bool:
+    """True for text that is one Markdown pipe table (what `knitr::kable()` prints)."""
+    rows = [line.strip() for line in text.strip().splitlines()]
+    if len(rows) < 2 or not all(row.startswith("|") and row.endswith("|") for row in rows):
+        return False
+    return _PIPE_DELIMITER_ROW.fullmatch(rows[1]) is not None
 
 
 def _render_stream(output: Mapping[str, Any], ctx: RenderContext) -> str:

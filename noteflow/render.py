@@ -361,6 +361,7 @@ class Hooks:
             comment=self._comment(block),
             out_width=self._css_length(block, "out-width"),
             out_height=self._css_length(block, "out-height"),
+            knitr=block.language == "r",
         )
 
     def _comment(self, block: Block) -> str | None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import os
 import re
+import shutil
 from collections.abc import Iterator, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from noteflow.adapters import find_kernelspec
+from noteflow.cli import main
 from noteflow.model import BlockId, BlockResult, Document, RunSummary
 from noteflow.parse import parse_document
 from noteflow.render import render_html
@@ -510,3 +514,55 @@ def test_inline_markdown_value_is_rendered_inline_with_raw_html_escaped() -> Non
     assert span is not None and span.find("p") is None
     assert span.find("strong") is not None and span.find("i") is None
     assert span.text() == "bold <i>raw</i>"
+
+
+# ------------------------------------------------------------- real kernels
+
+
+def rendered(tmp_path: Path, fixture: str, kernel: str) -> Node:
+    if find_kernelspec(kernel) is None:
+        required = os.environ.get("NOTEFLOW_REQUIRE_KERNELS", "").split(",")
+        assert kernel not in required, f"kernel {kernel} is required here but not installed"
+        pytest.skip(f"kernel {kernel} is not installed")
+    doc = tmp_path / fixture
+    shutil.copy(FIXTURES / fixture, doc)
+    assert main(["render", str(doc), "-q"]) == 0
+    return parse_html(doc.with_suffix(".html").read_text())
+
+
+@pytest.mark.kernel
+def test_matplotlib_subfigures_in_a_grid(tmp_path: Path) -> None:
+    page = rendered(tmp_path, "kernel_figures.qmd", "python3")
+    block = section(page, "fig-two")
+    grid = block.find(cls="nf-layout")
+    assert grid is not None
+    subfigures = grid.find_all("figure", "nf-subfigure")
+    assert [f.find("figcaption").text() for f in subfigures] == ["(a) Line", "(b) Bars"]  # type: ignore[union-attr]
+    assert all(f.find("img").attrs["src"].startswith("data:image/") for f in subfigures)  # type: ignore[union-attr]
+    caption = block.find("figure", "nf-panel").find_all("figcaption")[-1]  # type: ignore[union-attr]
+    assert re.fullmatch(r"Figure\s1: Two plots", caption.text())
+    assert "made two plots" in block.text() and "made two plots" not in grid.text()
+
+
+@pytest.mark.kernel
+@pytest.mark.xfail(
+    strict=True, reason="options.py turns `results: hide` into `output: false` (asked)"
+)
+def test_results_hide_keeps_the_figure_with_a_real_kernel(tmp_path: Path) -> None:
+    block = section(rendered(tmp_path, "kernel_figures.qmd", "python3"), "hidden-text")
+    assert "printed text" not in block.text()
+    assert block.find("img") is not None
+
+
+@pytest.mark.kernel
+def test_r_values_print_as_knitr_shows_them(tmp_path: Path) -> None:
+    page = rendered(tmp_path, "kernel_knitr.Rmd", "ir")
+    assert section(page, "vector").find("pre", "nf-text").text() == "## [1] 1 2 3"  # type: ignore[union-attr]
+    frame = section(page, "frame").find("pre", "nf-text")
+    assert frame is not None and frame.text().splitlines() == ["##   a b", "## 1 1 x", "## 2 2 y"]
+    table = section(page, "kable").find("table")
+    assert table is not None
+    assert [td.text() for td in table.find_all("td")] == ["1", "22"]
+    asis = section(page, "kable-asis")
+    assert asis.find("strong") is not None and asis.find("em") is not None
+    assert asis.find("pre", "nf-stdout") is None
