@@ -280,7 +280,7 @@ class _Builder:
             kernel,
             inputs,
             defines,
-            chain + self._label_edges(block),
+            tuple(dict.fromkeys(chain + self._label_edges(block))),
             frozenset(),
             files=self._files(block),
         )

@@ -918,8 +918,7 @@ def _check_selection(key: str, value: Any, *, path: str, line: int) -> bool | li
     if isinstance(numbers, list) and numbers and all(_is_int(n) for n in numbers):
         return list(numbers)
     raise OptionError(
-        f"option {key!r} must be true or false (or knitr's expression numbers), "
-        f"got {_show(value)}",
+        f"option {key!r} must be true or false (or knitr's expression numbers), got {_show(value)}",
         path=path,
         line=line,
         hint=f"e.g. `{key}: false`, or in an R Markdown header `{key} = c(1, 3)` or `{key} = -2`",
