@@ -25,13 +25,12 @@ _NOT_ELEMENTS = frozenset({"myst_line_comment", "myst_block_break"})
 def after_inline(state: StateCore) -> None:
     """Core rule (after `inline`)."""
     attach_targets(state.tokens)
-    language = eval_language(state.tokens)
     for token in state.tokens:
         if token.type == "inline":
-            _finish_inline(token, language)
+            _finish_inline(token, state.tokens)
 
 
-def _finish_inline(token: Token, language: str) -> None:
+def _finish_inline(token: Token, tokens: list[Token]) -> None:
     children = token.children or []
     for key, value in token.meta.get("myst_image", {}).items():
         for child in children:
@@ -44,7 +43,7 @@ def _finish_inline(token: Token, language: str) -> None:
         child.meta["line"] = line
         if child.meta.get("name") == "eval":
             child.type, child.tag, child.markup = "code_inline", "code", "`"
-            child.content = f"{{{language}}} {child.content.strip()}"
+            child.content = f"{{{eval_language(tokens)}}} {child.content.strip()}"
 
 
 def _roles(children: list[Token]) -> Iterator[Token]:
@@ -69,8 +68,8 @@ def eval_language(tokens: list[Token]) -> str:
 def _front_matter(text: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text) if text else None
-    except yaml.YAMLError:
-        return {}  # the parse stage reports bad front matter
+    except Exception:  # YAML errors, and values it cannot build (the parse stage reports them)
+        return {}
     return data if isinstance(data, dict) else {}
 
 
