@@ -103,7 +103,9 @@ class FigureSpec:
     caption: str = ""
     """The whole caption as HTML; "" for none."""
     kind: str = "fig"
-    """`fig` (images captioned below) or `tbl` (the outputs, captioned above)."""
+    """`fig` (captions the first image) or `tbl` (captions all the outputs)."""
+    caption_above: bool = False
+    """The caption goes above (Quarto's default for tables, `fig-cap-location: top`)."""
     anchor: str = ""
     """The id of the `<figure>`; "" when the block's section carries it."""
     subcaptions: tuple[str, ...] | None = None
@@ -527,7 +529,7 @@ def _figure(inner: str, figure: FigureSpec, extra_class: str = "") -> str:
     caption = f"<figcaption>{figure.caption}</figcaption>" if figure.caption else ""
     anchor = f' id="{_attr(figure.anchor)}"' if figure.anchor else ""
     table = " nf-table-figure" if figure.kind == "tbl" else ""
-    body = f"{caption}{inner}" if figure.kind == "tbl" else f"{inner}{caption}"
+    body = f"{caption}{inner}" if figure.caption_above else f"{inner}{caption}"
     return f'<figure class="nf-figure{table}{extra_class}"{anchor}>{body}</figure>'
 
 

@@ -121,6 +121,9 @@ def _meta(document: Document) -> dict[str, Any]:
     tools = code_tools(document)
     if tools:
         meta["code_tools"] = tools
+    toc_title = page_option(front, "toc-title")
+    if toc_title:
+        meta["toc_title"] = str(toc_title)
     return meta
 
 
@@ -305,7 +308,25 @@ class Hooks:
             box = code_box(block.code, lexer, annotations, collapsed=collapsed)
         classes = "nf-code nf-annotated" if annotations and annotations.items else "nf-code"
         code = f'<div class="{classes}">{box}</div>\n' + self._annotation_list(annotations)
-        return self._folded_code(block, code)
+        return self._folded_code(block, self._listing(block, code))
+
+    def _listing(self, block: Block, code: str) -> str:
+        """Quarto's code listing: `lst-cap` over the code, numbered when it is a target
+        (`lst-label`, or a label `lst-…`)."""
+        caption = block.option("lst-cap")
+        if caption is None:
+            return code
+        label = str(block.option("lst-label") or (block.id if block.labelled else ""))
+        target = self._target(label) if label.startswith("lst-") else None
+        text = self._inline(caption)
+        shown = caption_html(target, text) if target else text
+        anchor = (
+            f' id="{html.escape(target.anchor)}"' if target and target.anchor != block.id else ""
+        )
+        return (
+            f'<figure class="nf-figure nf-listing"{anchor}><figcaption>{shown}</figcaption>'
+            f"{code}</figure>\n"
+        )
 
     def _annotation_list(self, annotations: Annotations | None) -> str:
         if annotations is None:
@@ -414,9 +435,11 @@ class Hooks:
         target = self._target(label) if label.startswith(f"{kind}-") else None
         caption_text = self._inline(caption) if caption is not None else ""
         subs = self._subcaptions(label, subcaptions)
+        location = self._option(block, f"{kind}-cap-location", self._option(block, "cap-location"))
         return FigureSpec(
             caption=caption_html(target, caption_text) if target else caption_text,
             kind=kind,
+            caption_above=location == "top" or (kind == "tbl" and location is None),
             anchor=target.anchor if target and target.anchor != block.id else "",
             subcaptions=subs,
             subfigure_alts=tuple(

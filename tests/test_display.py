@@ -282,6 +282,7 @@ def test_toc_true_shows_a_short_contents_and_toc_depth_limits_it() -> None:
     toc = page.find("nav", "nf-toc")
     assert toc is not None
     assert [a.text() for a in toc.find_all("a")] == ["Only section"]
+    assert toc.find("summary").text() == "Contents here"  # type: ignore[union-attr]
 
 
 def test_toc_false_hides_the_contents() -> None:
@@ -498,6 +499,36 @@ def test_reference_to_a_figure_links_to_its_block() -> None:
     page = figures_page()
     link = next(a for a in page.find_all("a") if a.attrs.get("href") == "#fig-wave")
     assert re.fullmatch(r"Figure\s1", link.text())
+
+
+def test_listing_caption_is_numbered_above_the_code() -> None:
+    block = section(figures_page(), "lst-query")
+    listing = block.find("figure", "nf-listing")
+    assert listing is not None
+    children = [c for c in listing.children if isinstance(c, Node)]
+    assert children[0].tag == "figcaption" and "nf-code" in children[1].classes
+    assert re.fullmatch(r"Listing\s1: The query", children[0].text())
+    assert children[0].find("em") is not None
+
+
+def test_fig_cap_location_top_puts_the_caption_first() -> None:
+    doc = document("figures.qmd", **{"fig-wave": {"fig-cap-location": "top"}})
+    figure = section(render(doc, {"fig-wave": [image()]}), "fig-wave").find("figure")
+    assert figure is not None
+    assert next(c for c in figure.children if isinstance(c, Node)).tag == "figcaption"
+
+
+def test_text_added_around_outputs_is_escaped() -> None:
+    doc = document(
+        "knitr.Rmd", **{"own-comment": {"comment": "<b>"}, "collapsed": {"comment": "<i>"}}
+    )
+    outputs = {"own-comment": [stream("x\n")], "collapsed": [stream("<script>\n")]}
+    page = render(doc, outputs)
+    own = section(page, "own-comment")
+    assert own.find("b") is None and own.find("pre", "nf-stdout").text() == "<b> x\n"  # type: ignore[union-attr]
+    collapsed = section(page, "collapsed")
+    assert collapsed.find("i") is None and collapsed.find("script") is None
+    assert code_text(collapsed).splitlines()[-1] == "<i> <script>"
 
 
 # ----------------------------------------------------------- inline Markdown
