@@ -9,8 +9,11 @@ no-break space shows as `~` in the expectations, so where Quarto puts one is vis
 from __future__ import annotations
 
 import logging
+import shutil
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -300,6 +303,24 @@ def test_caption_html_puts_the_prefix_and_delimiter_before_the_caption() -> None
         '<span class="nf-caption-prefix">Figure\xa01:</span> <em>Plots</em>'
     )
     assert caption_html(sub, "Plot 1") == '<span class="nf-caption-prefix">(a)</span> Plot 1'
+
+
+def test_block_captions_and_references_agree_on_the_rendered_page(
+    tmp_path: Path, render_fake: Callable[..., Any]
+) -> None:
+    path = tmp_path / "subfigures.qmd"
+    shutil.copy(FIXTURES / "subfigures.qmd", path)
+    outcome = render_fake(path)
+    page = PageText()
+    page.feed(outcome.output.read_text(encoding="utf-8"))
+    assert "Figure~1: Plots" in page.captions
+    assert "(a) Plot 1" in page.captions
+    assert 'id="fig-plots-1"' in outcome.output.read_text(encoding="utf-8")
+    assert page.refs[:3] == [
+        "Figure~1 -> #fig-plots",
+        "Figure~1 (b) -> #fig-plots-2",
+        "1 (a) -> #fig-plots-1",
+    ]
 
 
 def _numbered_with_marks(text: str, marks: dict[int, TargetMark]) -> Xrefs:
