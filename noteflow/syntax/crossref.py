@@ -785,6 +785,7 @@ def _render_listing(
     token = tokens[idx]
     label, language = token.meta["nf_listing"]
     code = Token("fence", "code", 0, content=token.content, info=language, markup=token.markup)
+    code.meta = {k: v for k, v in token.meta.items() if k != "nf_listing"}  # annotations
     code_html = self.rules["fence"]([code], 0, options, env) if "fence" in self.rules else ""
     xrefs = env.get("nf_xrefs")
     target = xrefs.lookup(label) if isinstance(xrefs, Xrefs) else None
