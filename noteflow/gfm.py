@@ -193,8 +193,14 @@ class _Writer:
             return f"> not run: {result.reason or 'an upstream block failed'}"
         if result.status == "skipped":
             return f"> not run: {result.reason}" if result.reason else ""
-        context = RenderContext(markdown=str, math=lambda s, d: s, blob=self.store.blob)
-        asis = self.option(block, "output", True) == "asis"
+        results = self.option(block, "results", None)
+        context = RenderContext(
+            markdown=str,
+            math=lambda s, d: s,
+            blob=self.store.blob,
+            results=results if isinstance(results, str) else None,
+        )
+        asis = self.option(block, "output", True) == "asis" or results == "asis"
         pieces = [self.output(o, block, asis) for o in shown_outputs(result.outputs, context)]
         pieces = [p for p in pieces if p]
         caption = self.caption(block)
@@ -261,7 +267,9 @@ def _fence_language(block: Block) -> str:
     from .adapters import load_adapters
 
     adapter = load_adapters().get(block.language)
-    return adapter.pygments_lexer if adapter is not None else ""
+    if adapter is not None:
+        return adapter.pygments_lexer
+    return block.language if block.kind == "code" else ""
 
 
 def _text(value: Any) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from noteflow.adapters import find_kernelspec
 from noteflow.errors import DocumentError, OptionError
 from noteflow.sources import is_document, read_document, read_source
 
@@ -379,3 +380,14 @@ def test_render_a_notebook(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     pre = "".join(page_text(folder / "nb.html", "pre").inside["pre"])
     assert "runs [0, 1, 4, 9]" in pre
+
+
+@pytest.mark.kernel
+@pytest.mark.skipif(find_kernelspec("ir") is None, reason="IRkernel is not installed")
+def test_render_a_knitr_spin_script(tmp_path: Path) -> None:
+    folder = copied(tmp_path, "jupytext")
+    done = _noteflow("render", "spin.R", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    pre = "".join(page_text(folder / "spin.html", "pre").inside["pre"])
+    assert "5.5" in pre
+    assert "mean(x)" not in pre  # echo=FALSE

@@ -91,39 +91,50 @@ def notebook_language(notebook: Any) -> str:
 def notebook_markdown(
     notebook: Any, path: Path, locate: Locator, *, fences_as_magics: bool = False
 ) -> SourceText:
-    """The notebook's cells as Markdown. `fences_as_magics`: jupytext Markdown, where jupytext
-    reads a fence in another language (```` ```bash ````) as a `%%bash` cell; it is shown
-    as that fence, not run: only the kernel's language runs, as the document reads."""
-    language = notebook_language(notebook)
-    cells = list(notebook.cells)
-    parts: list[SourceText] = []
+    """The notebook's cells as Markdown, a blank line after each."""
+    cells = _Cells(notebook_language(notebook), fences_as_magics)
     front: SourceText | None = None
-    params: dict[str, Any] = {}
-    for index, cell in enumerate(cells):
+    parts: list[SourceText] = []
+    for index, cell in enumerate(notebook.cells):
         lines = cell.source.split("\n")
-        origins = locate(index, lines)
-        source = SourceText(tuple(lines), tuple(origins))
+        source = SourceText(tuple(lines), tuple(locate(index, lines)))
         if index == 0 and cell.cell_type == "raw" and cell.source.startswith("---"):
             front = source
             continue
-        found = _parameters(cell, language)
-        magic = _magic_language(cell, language) if fences_as_magics else None
-        if magic is not None:
-            parts.append(_shown_code(source.slice(1), magic))
-        elif found is not None:
-            params.update(found)
-            parts.append(_shown_code(source, language))
-        elif cell.cell_type == "code":
-            parts.append(_code_cell(source, cell.metadata, language))
-        elif cell.cell_type == "raw":
-            parts.append(_raw_cell(source, cell.metadata))
-        elif cell.source.strip():
-            parts.append(source)
-        else:
-            continue
-        parts.append(generated("", origins[-1]))
-    header = _front_matter(front, notebook.metadata, params, Origin(path, 1))
+        written = cells.markdown(cell, source)
+        if written.lines:
+            parts += [written, generated("", source.origins[-1])]
+    header = _front_matter(front, notebook.metadata, cells.params, Origin(path, 1))
     return SourceText.joined([header, *parts])
+
+
+class _Cells:
+    """Writes cells as Markdown; collects the values of a `parameters` cell on the way.
+
+    `fences_as_magics`: jupytext Markdown, where jupytext reads a fence in another language
+    (```` ```bash ````) as a `%%bash` cell; it is shown as that fence, not run: only the
+    kernel's language runs, as the document reads."""
+
+    def __init__(self, language: str, fences_as_magics: bool) -> None:
+        self.language = language
+        self.fences_as_magics = fences_as_magics
+        self.params: dict[str, Any] = {}
+
+    def markdown(self, cell: Any, source: SourceText) -> SourceText:
+        if not cell.source.strip():
+            return SourceText((), ())
+        magic = _magic_language(cell, self.language) if self.fences_as_magics else None
+        found = _parameters(cell, self.language)
+        if magic is not None:
+            return _shown_code(source.slice(1), magic)
+        if found is not None:
+            self.params.update(found)
+            return _shown_code(source, self.language)
+        if cell.cell_type == "code":
+            return _code_cell(source, cell.metadata, self.language)
+        if cell.cell_type == "raw":
+            return _raw_cell(source, cell.metadata)
+        return source
 
 
 # ----------------------------------------------------------------------------- cells

@@ -79,6 +79,8 @@ class Includes:
         self.root = project_root(self.main)
 
     def expand(self, source: SourceText, chain: tuple[Path, ...] = ()) -> SourceText:
+        if not any("{{<" in line for line in source.lines):
+            return source
         chain = chain or (self.main,)
         skip = code_lines(source.text())
         parts: list[SourceText] = []
@@ -160,6 +162,8 @@ class Shortcodes:
     warned: set[str] = field(default_factory=set)
 
     def substitute(self, source: SourceText) -> SourceText:
+        if not any("{{" in line for line in source.lines):
+            return source
         skip = code_lines(source.text())
         lines = [
             line if index in skip or "{{" not in line else self._line(line, source.origins[index])
@@ -183,28 +187,41 @@ class Shortcodes:
     def _replace(self, match: re.Match[str], where: Origin) -> str:
         if match["escaped"] is not None:
             return "{{< " + match["escaped"] + " >}}"
-        words = _words(match["body"])
-        name, arguments = (words[0], words[1:]) if words else ("", [])
+        words = _words(match["body"]) or [""]
+        name, arguments = words[0], words[1:]
         if name == "pagebreak":
             return ""
         if name == "kbd":
-            keys = [a for a in arguments if "=" not in a] or [a.split("=", 1)[1] for a in arguments]
-            return f"<kbd>{html.escape(' '.join(keys[:1]))}</kbd>"
+            return _kbd(arguments)
         if name in ("meta", "var") and arguments:
-            values = self.front_matter if name == "meta" else self.variables
-            found = _lookup(values, arguments[0])
-            if found is not None:
-                return _as_text(found)
-            self._warn(f"{name}:{arguments[0]}", where, f"{name} '{arguments[0]}' is not defined")
-            return f"?{name}:{arguments[0]}"
-        self._warn(name, where, f"shortcode {{{{< {name} >}}}} is not supported; shown as written")
+            return self._value(name, arguments[0], where)
+        self._warn(name, where, _unsupported(name))
         return match.group(0)
+
+    def _value(self, kind: str, key: str, where: Origin) -> str:
+        found = _lookup(self.front_matter if kind == "meta" else self.variables, key)
+        if found is not None:
+            return _as_text(found)
+        self._warn(f"{kind}:{key}", where, f"{kind} '{key}' is not defined")
+        return f"?{kind}:{key}"
 
     def _warn(self, key: str, where: Origin, message: str) -> None:
         if key in self.warned:
             return
         self.warned.add(key)
         log.warning("%s:%d: %s", where.path, where.line, message)
+
+
+def _kbd(arguments: list[str]) -> str:
+    """`{{< kbd Ctrl-C >}}` (or only per-platform keys, `mac=Cmd-C`: the first is shown)."""
+    keys = [a for a in arguments if "=" not in a] or [a.split("=", 1)[1] for a in arguments]
+    return f"<kbd>{html.escape(keys[0] if keys else '')}</kbd>"
+
+
+def _unsupported(name: str) -> str:
+    if name == "include":
+        return "{{< include >}} must stand on a line of its own; shown as written"
+    return f"shortcode {{{{< {name} >}}}} is not supported; shown as written"
 
 
 def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
