@@ -64,6 +64,8 @@ def math_font_style(page_html: str) -> str:
     if not texts:
         return ""
     characters = _with_italics(frozenset(html.unescape("".join(texts))))
+    if "<msqrt" in page_html or "<mroot" in page_html:
+        characters |= {"\u221a"}  # the radical sign is drawn from the font, not the text
     font = _font_data_uri(characters)
     if font is None:
         return ""
