@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 import yaml
 
 from .errors import DocumentError
+
+log = logging.getLogger("noteflow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +52,18 @@ class Adapter:
     """Saved values are the interchange JSON already (JavaScript)."""
     version_source: str = "language"
     """Where the kernel states its version: `language`, `implementation` or `banner`."""
+    warning_hides_stderr: bool = False
+    """`warning: false` also drops the block's stderr text (Quarto's Jupyter engine does)."""
 
     def template(self, which: str, /, **values: str) -> str:
         return self.templates[which].format(**values)
+
+    def begin_code(self, settings: Mapping[str, Any]) -> str:
+        """The code run before a block with these `block_settings`; '' when there is none."""
+        if not settings or "begin" not in self.templates:
+            return ""
+        text = json.dumps(dict(settings), sort_keys=True)
+        return self.template("begin", settings=self.string(text))
 
     def string(self, text: str) -> str:
         """`text` as a string literal of this language."""
@@ -64,6 +76,47 @@ class Adapter:
         separator = self.templates.get("list_separator", ", ")
         joined = separator.join(self.string(i) for i in items)
         return self.templates.get("list", "[{items}]").format(items=joined)
+
+
+FIGURE_FORMATS = frozenset({"retina", "png", "svg", "jpeg", "jpg", "pdf"})
+"""`fig-format` values the adapters know (`retina`: PNG at twice the resolution)."""
+FIGURE_OPTIONS = {"fig-width": "fig_width", "fig-height": "fig_height", "fig-dpi": "fig_dpi"}
+DEVICE_FORMATS = {"svglite": "svg", "ragg_png": "png", "cairo_png": "png", "cairopng": "png"}
+"""knitr `dev` devices that give one of `FIGURE_FORMATS`."""
+
+
+def block_settings(options: Mapping[str, Any], *, where: str = "") -> dict[str, Any]:
+    """What an adapter's `begin` template sets up for a block, from its options.
+
+    `warning`/`message: false`, `fig-width`/`fig-height` (inches), `fig-dpi` (knitr's `dpi`
+    too), `fig-format` (knitr's `dev`); options left at their default give no entry, so a
+    block without them runs without a `begin` request. A value that cannot be used warns
+    (`where` names the block) and is ignored.
+    """
+    settings: dict[str, Any] = {}
+    for name in ("warning", "message"):
+        if options.get(name) is False:
+            settings[name] = False
+    if "dpi" in options and "fig-dpi" not in options:
+        options = {**options, "fig-dpi": options["dpi"]}
+    for option, key in FIGURE_OPTIONS.items():
+        value = options.get(option)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            log.warning("%s%s must be a positive number, not %r; ignored", where, option, value)
+            continue
+        settings[key] = value
+    figure_format = options.get("fig-format", options.get("dev"))
+    if figure_format is not None:
+        lowered = str(figure_format).lower()
+        lowered = DEVICE_FORMATS.get(lowered, lowered)
+        if lowered in FIGURE_FORMATS:
+            settings["fig_format"] = "jpeg" if lowered == "jpg" else lowered
+        else:
+            known = ", ".join(sorted(FIGURE_FORMATS))
+            log.warning("%sfig-format %r is not one of %s; ignored", where, figure_format, known)
+    return settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +158,9 @@ TEMPLATE_KEYS = (
     "list_separator",
     "track",
     "reads",
+    "begin",
+    "end",
+    "load_param",
 )
 
 
@@ -129,6 +185,7 @@ def _read_adapter(path: Path) -> Adapter:
         native_is_text=bool(data.get("native_is_text", False)),
         native_is_json=bool(data.get("native_is_json", False)),
         version_source=data.get("version_source", "language"),
+        warning_hides_stderr=bool(data.get("warning_hides_stderr", False)),
     )
 
 

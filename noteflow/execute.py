@@ -17,12 +17,12 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Protocol
 
-from .adapters import Adapter, load_adapters
+from .adapters import Adapter, block_settings, load_adapters
 from .components import ComponentContext, ComponentError, decode_value, encode_value, make_component
 from .kernel import Execution, KernelSession, KernelStartError
 from .model import (
@@ -442,13 +442,34 @@ class Executor(Restorer):
             expressions["save"] = save_code(kernel, node, run.interchange.get(node.id, ()))
         if adapter.save_in_request and "reads" in adapter.templates:
             expressions["reads"] = adapter.template("reads")
-        return kernel.backend.execute(
-            node.block.code,
-            timeout=timeout,
-            user_expressions=expressions,
-            cancel=run.cancel,
-            output_limit=node.block.option("output-limit"),
-        )
+        settings = block_settings(node.block.options, where=_where(node, run))
+        with self._block_settings(kernel, settings):
+            execution = kernel.backend.execute(
+                node.block.code,
+                timeout=timeout,
+                user_expressions=expressions,
+                cancel=run.cancel,
+                output_limit=node.block.option("output-limit"),
+            )
+        if settings.get("warning") is False and adapter.warning_hides_stderr:
+            execution.outputs = [o for o in execution.outputs if not _is_stderr(o)]
+        return execution
+
+    @contextlib.contextmanager
+    def _block_settings(self, kernel: LiveKernel, settings: Mapping[str, Any]) -> Iterator[None]:
+        """Set the block's warning, message and figure options in its kernel around its run,
+        and restore what was there after (a kernel that died or restarted has nothing to undo)."""
+        begin = kernel.adapter.begin_code(settings)
+        if not begin:
+            yield
+            return
+        kernel.backend.execute(begin, silent=True, timeout=DEFAULT_TIMEOUT)
+        try:
+            yield
+        finally:
+            if kernel.backend.is_alive():
+                end = kernel.adapter.template("end")
+                kernel.backend.execute(end, silent=True, timeout=DEFAULT_TIMEOUT)
 
     def _inline(self, kernel: LiveKernel, node: Node, timeout: float, run: RunState) -> Execution:
         code = kernel.adapter.template("inline", code=node.block.code)
@@ -703,6 +724,15 @@ def _writers_done(planned: PlannedBlock, run: RunState) -> bool:
 
 def _upstream_done(planned: PlannedBlock, run: RunState) -> bool:
     return all(up in run.results or up not in run.planned for up in planned.node.upstream())
+
+
+def _where(node: Node, run: RunState) -> str:
+    """`doc.md:12: block `x`: ` for a warning about a block's option."""
+    return f"{run.plan.graph.document.path}:{node.block.line}: block `{node.id}`: "
+
+
+def _is_stderr(output: Mapping[str, Any]) -> bool:
+    return output.get("output_type") == "stream" and output.get("name") == "stderr"
 
 
 def _notice(message: str) -> dict[str, Any]:

@@ -298,13 +298,19 @@ class Restorer:
         return staged
 
     def _param(self, kernel: LiveKernel, item: Input, run: RunState, loads: Loads) -> None:
+        """A parameter as a variable, or where the language keeps them (R's `params$n`)."""
         value = run.plan.graph.params.get(item.name)
         token = "param:" + json.dumps(value, sort_keys=True, default=str)
-        if kernel.live.get(item.name) == token:
+        in_list = "load_param" in kernel.adapter.templates
+        live_name = f"params${item.name}" if in_list else item.name
+        if kernel.live.get(live_name) == token:
             return
         path = kernel.exchange / f"param-{item.name}.json"
         path.write_bytes(value_to_interchange(value))
-        loads.interchange(item.name, self._for_kernel(kernel, item.name, path), token)
+        if in_list:
+            loads.param(item.name, path, live_name, token)
+        else:
+            loads.interchange(item.name, self._for_kernel(kernel, item.name, path), token)
 
     def _for_kernel(self, kernel: LiveKernel, name: str, path: Path) -> Path:
         """The interchange file as this kernel reads it (a shell gets plain text)."""

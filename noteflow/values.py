@@ -194,6 +194,15 @@ class Loads:
         )
         self.live[name] = token
 
+    def param(self, name: str, path: Path, live_name: str, token: str) -> None:
+        """A parameter into the language's own list of them (`params$n` in R)."""
+        self.lines.append(
+            self.adapter.template(
+                "load_param", name=self.adapter.string(name), path=self.adapter.string(str(path))
+            )
+        )
+        self.live[live_name] = token
+
     def delete(self, names: Iterable[str]) -> None:
         self.deleted.update(names)
 

@@ -92,15 +92,18 @@ def test_cycle_lists_the_blocks(write_doc) -> None:
     assert result.stderr.startswith(f"error: {doc}:1: dependency cycle: a -> b -> a\n")
 
 
-def test_missing_kernel_fails_before_running_anything(write_doc) -> None:
+def test_missing_kernel_skips_its_blocks_and_names_the_install_command(write_doc) -> None:
     doc = write_doc(
         "---\nkernels:\n  python: no-such-kernel\n---\n\n```{python}\nopen('ran.txt', 'w').write('x')\n```\n"
     )
     result = noteflow("render", str(doc))
-    assert result.returncode == 2
+    assert result.returncode == 0
     assert "no-such-kernel" in result.stderr and "pip install ipykernel" in result.stderr
     assert f"{doc}:6" in result.stderr
     assert not (doc.parent / "ran.txt").exists()
+    assert doc.with_suffix(".html").exists()
+    strict = noteflow("render", "--strict", str(doc))
+    assert strict.returncode == 1 and f"{doc}:6: block 'python-1' cannot run" in strict.stderr
 
 
 @pytest.mark.kernel
