@@ -907,10 +907,11 @@ def _check_tags(key: str, value: Any, *, path: str, line: int) -> list[str]:
     return list(tags)
 
 
-def _check_selection(key: str, value: Any, *, path: str, line: int) -> bool | list[int]:
+def _check_selection(key: str, value: Any, *, path: str, line: int) -> bool | str | list[int]:
     """true/false, or knitr's expression numbers: `c(1, 3)` runs the first and third
-    top-level expressions, `-2` all but the second (kept as a list of ints)."""
-    if isinstance(value, bool):
+    top-level expressions, `-2` all but the second (kept as a list of ints); `echo` may also
+    be Quarto's `fenced` (the code is shown with its fence and option lines)."""
+    if isinstance(value, bool) or (key == "echo" and value == "fenced"):
         return value
     numbers = r_int_vector(value) if isinstance(value, str) else value
     if isinstance(numbers, int) and not isinstance(numbers, bool):

@@ -8,7 +8,10 @@ Fixture documents are in `tests/fixtures/dialects/`; knitr's own semantics are t
 
 from __future__ import annotations
 
+import html
 import logging
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +96,21 @@ def test_a_block_without_an_adapter_is_placed_and_keyed_without_analysis() -> No
     assert components["language"] == "julia"
     assert components["code"] == "x = 1 + 1\n"
     assert components["kernel"] == {"name": "julia-1.10", "argv": []}
+
+
+def test_a_block_without_a_kernel_is_in_the_page_with_its_code(
+    tmp_path: Path, render_fake: Any
+) -> None:
+    document = tmp_path / "languages.qmd"
+    shutil.copy(FIXTURES / "languages.qmd", document)
+    outcome = render_fake(document)
+    assert outcome.summary.results["jl"].status == "skipped"
+    assert outcome.summary.results["load-data"].status == "executed"
+    page = outcome.output.read_text(encoding="utf-8")
+    section = re.search(r'<section [^>]*id="jl".*?</section>', page, re.S)
+    assert section is not None
+    code = html.unescape(re.sub(r"<[^>]+>", "", section.group(0)))
+    assert "x = 1 + 1" in code
 
 
 # --------------------------------------------------------------------------- labels
@@ -267,6 +285,11 @@ def test_a_figure_size_change_changes_the_key_and_a_fold_does_not() -> None:
     assert key("#| warning: false") != base
     assert key("#| code-fold: true") == base
     assert key("#| out-width: 50%") == base
+
+
+def test_quarto_echo_fenced_is_an_echo_value() -> None:
+    (block,) = parse_text("```{python}\n#| echo: fenced\nx = 1\n```\n").blocks
+    assert block.option("echo") == "fenced"
 
 
 def test_normalise_maps_knitr_and_mystnb_spellings() -> None:
