@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
 from markdown_it.token import Token
 
 from .calls import DirectiveCall, document_dir
@@ -27,6 +28,8 @@ log = logging.getLogger("noteflow")
 _MARKDOWN_SPECIAL = re.compile(r"([\\\[\]])")
 _TOC_ENTRY = re.compile(r"^(?P<title>.*?)\s*<(?P<path>[^<>]+)>$")
 _SLUG_SEPARATORS = re.compile(r"[^\w]+")
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\s*$", re.DOTALL | re.MULTILINE)
+_FIRST_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 def figure(call: DirectiveCall, expander: Expander) -> list[Token]:
@@ -166,19 +169,46 @@ def toctree(call: DirectiveCall, expander: Expander) -> list[Token]:
     items: list[Token] = []
     for entry in (line.strip() for line in call.body.split("\n")):
         if entry and entry != "self" and "*" not in entry:
-            items += wrap(call, "li", [_page_link(call, entry)])
+            items += wrap(call, "li", [_page_link(call, entry, document_dir(expander.env))])
     caption = call.text_option("caption")
     heading = wrap(call, "p", [inline(call, caption)], classes=["caption"]) if caption else []
     return wrap(call, "nav", [*heading, *wrap(call, "ul", items)], classes=["nf-toctree"])
 
 
-def _page_link(call: DirectiveCall, entry: str) -> Token:
+def _page_link(call: DirectiveCall, entry: str, folder: Path) -> Token:
     match = _TOC_ENTRY.match(entry)
     title, target = (match["title"], match["path"]) if match else ("", entry)
     link = Token("link_open", "a", 1)
     link.attrSet("href", page_href(target))
-    text = Token("text", "", 0, content=title or Path(target).stem)
+    text = Token("text", "", 0, content=title or page_title(folder, target))
     return Token("inline", "", 0, map=call.map, children=[link, text, Token("link_close", "a", -1)])
+
+
+def page_title(folder: Path, target: str) -> str:
+    """Another document's title, as a link to it shows: its front matter's `title`, else
+    its first heading, else its file name (`chapters/setup` or `setup.md`)."""
+    path = folder / target.partition("#")[0]
+    suffixes = [path.suffix] if path.suffix else [".md", ".qmd", ".Rmd", ".markdown"]
+    for suffix in suffixes:
+        try:
+            text = path.with_suffix(suffix).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        return _title_of(text) or path.stem
+    return path.stem
+
+
+def _title_of(text: str) -> str:
+    front = _FRONT_MATTER.match(text)
+    if front is not None:
+        try:
+            data = yaml.safe_load(front[1])
+        except Exception:  # that document's own render reports its bad front matter
+            data = None
+        if isinstance(data, dict) and data.get("title"):
+            return str(data["title"])
+    heading = _FIRST_HEADING.search(text)
+    return heading[1].strip() if heading else ""
 
 
 def page_href(target: str) -> str:

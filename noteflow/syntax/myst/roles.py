@@ -17,8 +17,8 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from ...mathml import latex_to_html
 from . import glue, refs
-from .blocks import page_href, term_id
-from .calls import document_path
+from .blocks import page_href, page_title, term_id
+from .calls import document_dir, document_path
 
 log = logging.getLogger("noteflow")
 
@@ -89,8 +89,8 @@ def eq(content: str, env: EnvType, where: str) -> str:
 def doc(content: str, env: EnvType, where: str) -> str:
     """`{doc}`path`` -> a link to the page that document becomes (`path.html`)."""
     text, target = split_target(content)
-    href = page_href(target.lstrip("/"))
-    return _link(href, text or target.rsplit("/", 1)[-1], "nf-doc")
+    target = target.lstrip("/")
+    return _link(page_href(target), text or page_title(document_dir(env), target), "nf-doc")
 
 
 def download(content: str, env: EnvType, where: str) -> str:
