@@ -320,6 +320,15 @@ def _expand_references(blocks: list[Block], path: str) -> list[Block]:
         found = by_label.get(label)
         return None if found is None else _own_code(found, by_label)
 
+    for block in blocks:
+        for missing in (r for r in block.option("ref-label") or () if r not in by_label):
+            log.warning(
+                "%s:%d: block '%s': `ref.label` names no block '%s'",
+                path,
+                block.line,
+                block.id,
+                missing,
+            )
     return [_expanded(block, _own_code(block, by_label), code_of, path) for block in blocks]
 
 

@@ -264,6 +264,13 @@ def test_noweb_by_a_label_with_spaces_and_ref_label() -> None:
     assert blocks[2].code == "x <- 1\n"
 
 
+def test_ref_label_naming_no_block_warns(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="noteflow"):
+        (block,) = parse_text("```{r again, ref.label='nope'}\n```\n").blocks
+    assert block.code == ""
+    assert "`ref.label` names no block 'nope'" in caplog.text
+
+
 def test_noweb_cycle_is_an_error() -> None:
     text = "```{r a}\n<<b>>\n```\n\n```{r b}\n<<a>>\n```\n"
     with pytest.raises(DocumentError, match="form a cycle: a -> b -> a"):
