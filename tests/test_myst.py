@@ -177,6 +177,20 @@ def test_figure_image_is_inlined_like_any_markdown_image() -> None:
     assert source == "data:image/png;base64," + PIXEL
 
 
+def test_quoted_option_values_lose_their_quotes(directives: Element) -> None:
+    figure = directives.by_id("fig-quoted")
+    assert figure.find("img").attrs["alt"] == "Quoted: alt"
+    assert normalised(figure.find("figcaption").text) == "Figure 2: Quoted options."
+
+
+def test_version_notes(directives: Element) -> None:
+    added = directives.find("div", "versionadded")
+    assert added.find("p", "versionmodified").text == "Added in version 1.2"
+    assert "The quoted options below." in added.text
+    deprecated = directives.find("div", "deprecated")
+    assert normalised(deprecated.text) == "Deprecated since version 2.0: Use something else."
+
+
 def test_image_directive(directives: Element) -> None:
     image = directives.find("div", "nf-image").find("img")
     assert image.attrs["alt"] == "Just an image" and image.attrs["style"] == "width: 50%"
@@ -305,7 +319,9 @@ def test_unknown_directive_warns_once_per_name(caplog: pytest.LogCaptureFixture)
     unknown = [r.getMessage() for r in caplog.records if "unknown directive" in r.getMessage()]
     assert len(unknown) == 2
     assert unknown[0].startswith("unknown directive bibliography at ")
-    assert unknown[0].endswith(":185; its body is shown as is")
+    lines = (FIXTURES / "directives.md").read_text().split("\n")
+    line = lines.index("```{bibliography}") + 1
+    assert unknown[0].endswith(f":{line}; its body is shown as is")
     assert "unknown directive exercise" in unknown[1]
 
 
@@ -542,7 +558,10 @@ def test_glue_roles(glue_page: Element) -> None:
 
 def test_glue_figure_is_numbered_with_the_glued_image(glue_page: Element) -> None:
     figure = glue_page.by_id("fig-glued")
-    assert figure.find("img").attrs["src"].startswith("data:image/png;base64,")
+    assert figure.attrs["style"] == "width: 300px"
+    image = figure.find("img")
+    assert image.attrs["src"].startswith("data:image/png;base64,")
+    assert image.attrs["alt"] == "A glued plot"
     assert normalised(figure.find("figcaption").text) == "Figure 1: A glued figure."
     refs = [(a.attrs["href"], normalised(a.text)) for a in glue_page.find_all("a", "nf-xref")]
     assert refs == [("#fig-glued", "Figure 1"), ("#eq-glued", "(1)")]

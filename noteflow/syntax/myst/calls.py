@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from markdown_it.token import Token
 from markdown_it.utils import EnvType
 
@@ -148,11 +149,23 @@ def split_options(body: str, *, path: str, line: int) -> tuple[dict[str, Any], s
         match = _OPTION_LINE.match(text)
         if match is None:
             break
-        options[match["key"].lower()] = match["value"] if match["value"] else True
+        options[match["key"].lower()] = _option_value(match["value"])
         taken += 1
     if taken and taken < len(lines) and not lines[taken].strip():
         taken += 1  # the blank line that often separates options from the body
     return options, "\n".join(lines[taken:]), taken
+
+
+def _option_value(text: str | None) -> Any:
+    """An option's text; a bare `:flag:` is true; a quoted value loses its quotes."""
+    if not text:
+        return True
+    if len(text) > 1 and text[0] in "'\"" and text[-1] == text[0]:
+        try:
+            return str(yaml.safe_load(text))
+        except yaml.YAMLError:
+            return text  # not one quoted value: `"Name", "Score"`
+    return text
 
 
 def _yaml_block(lines: list[str], *, path: str, line: int) -> tuple[dict[str, Any], str, int]:

@@ -84,6 +84,22 @@ def paragraph(kind: str) -> Build:
     return build
 
 
+VERSION_TEXT = {
+    "versionadded": "Added in version",
+    "versionchanged": "Changed in version",
+    "deprecated": "Deprecated since version",
+    "versionremoved": "Removed in version",
+}
+
+
+def version_note(call: DirectiveCall, expander: Expander) -> list[Token]:
+    """Sphinx's `versionadded` and kin: "Added in version 1.2: " then the body."""
+    version, _, explanation = call.argument.partition(" ")
+    title = f"{VERSION_TEXT[call.name]} {version}" + (f": {explanation}" if explanation else "")
+    inner = [*titled(call, "p", title, "versionmodified"), *expander.body(call)]
+    return wrap(call, "div", inner, classes=[call.name, "nf-version", *call.classes])
+
+
 def dropdown(call: DirectiveCall, expander: Expander) -> list[Token]:
     """sphinx-design's dropdown: a `<details>`, open with `:open:`."""
     attrs = {"open": ""} if call.option("open") else {}
@@ -181,6 +197,7 @@ DIRECTIVES: dict[str, Build] = {
     "rubric": paragraph("rubric"),
     "centered": paragraph("centered"),
     "dropdown": dropdown,
+    **{name: version_note for name in VERSION_TEXT},
     "card": card,
     "grid-item-card": card,
     "grid": grid,

@@ -84,7 +84,7 @@ def missing(name: str) -> str:
     )
 
 
-def _context(env: EnvType) -> RenderContext:
+def _context(env: EnvType, alt: str = "") -> RenderContext:
     from ...markdown import render_output_markdown
 
     store = getattr(env.get("nf"), "store", None)
@@ -92,6 +92,7 @@ def _context(env: EnvType) -> RenderContext:
         markdown=render_output_markdown,
         math=lambda latex, display: latex_to_html(latex, display=display),
         blob=store.blob if store is not None else (lambda digest: None),
+        fig_alt=alt or None,
         block_id="glue",
     )
 
@@ -113,9 +114,9 @@ def _data(output: Mapping[str, Any], mime: str, env: EnvType) -> str | None:
 # ---------------------------------------------------------------------------- showing
 
 
-def block_html(output: Mapping[str, Any], env: EnvType) -> str:
+def block_html(output: Mapping[str, Any], env: EnvType, alt: str = "") -> str:
     """The glued output as a block, by the usual MIME preference."""
-    return f'<div class="nf-glue">{render_output(output, _context(env))}</div>\n'
+    return f'<div class="nf-glue">{render_output(output, _context(env, alt))}</div>\n'
 
 
 def inline_html(output: Mapping[str, Any], env: EnvType) -> str:
@@ -223,9 +224,10 @@ def glue_figure(call: DirectiveCall, expander: Expander) -> list[Token]:
     caption = first_inline(body)
     if caption is not None and call.label:
         caption.meta["myst_number"] = call.label
-    start = open_tag(
-        call, "figure", classes=["nf-figure", "myst-figure", *call.classes], ident=call.label
-    )
+    width = call.text_option("figwidth")
+    attrs = {"style": f"width: {width}"} if width else {}
+    classes = ["nf-figure", "myst-figure", *call.classes]
+    start = open_tag(call, "figure", classes=classes, ident=call.label, attrs=attrs)
     mark_target(start, call.label, "fig", caption.content if caption else "")
     tokens = [start, _glue_token(call, "any")]
     if body:
@@ -235,7 +237,13 @@ def glue_figure(call: DirectiveCall, expander: Expander) -> list[Token]:
 
 def _glue_token(call: DirectiveCall, mode: str) -> Token:
     return leaf(
-        call, "myst_glue", name=call.argument.strip(), mode=mode, label=call.label, where=call.where
+        call,
+        "myst_glue",
+        name=call.argument.strip(),
+        mode=mode,
+        label=call.label,
+        alt=call.text_option("alt"),
+        where=call.where,
     )
 
 
@@ -249,14 +257,14 @@ def render_glue_directive(token: Token, env: EnvType) -> str:
         return markdown_html(output, env, inline=False)
     if mode == "math":
         return math_html(output, str(token.meta.get("label", "")), env)
-    return block_html(output, env)
+    return block_html(output, env, str(token.meta.get("alt", "")))
 
 
 def render_glue_role(name: str, content: str, env: EnvType, where: str) -> str:
     """The `{glue}`, `{glue:}`, `{glue:any}`, `{glue:text}` and `{glue:md}` roles."""
     key, spec = content, ""
-    if name == "glue:text" and ":" in content:
-        key, spec = content.rsplit(":", 1)
+    if name in ("glue:text", "glue:md") and ":" in content:
+        key, spec = content.rsplit(":", 1)  # a format: `.2f`, or `myst` for Markdown
     output = find(env, key.strip(), where)
     if output is None:
         return missing(key.strip())

@@ -126,6 +126,7 @@ def _glue(name: str) -> Role:
 ROLES: dict[str, Role] = {
     "ref": ref,
     "numref": numref,
+    "math:numref": numref,
     "eq": eq,
     "doc": doc,
     "download": download,
