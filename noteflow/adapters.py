@@ -89,9 +89,9 @@ def block_settings(options: Mapping[str, Any], *, where: str = "") -> dict[str, 
     """What an adapter's `begin` template sets up for a block, from its options.
 
     `warning`/`message: false`, `fig-width`/`fig-height` (inches), `fig-dpi` (knitr's `dpi`
-    too), `fig-format` (knitr's `dev`); options left at their default give no entry, so a
-    block without them runs without a `begin` request. A value that cannot be used warns
-    (`where` names the block) and is ignored.
+    too), `fig-format` (knitr's `dev`, or `fig.retina` 1 for plain PNG). Options left at
+    their default give no entry, so a block without them runs without a `begin` request.
+    A value that cannot be used warns (`where` names the block) and is ignored.
     """
     settings: dict[str, Any] = {}
     for name in ("warning", "message"):
@@ -103,11 +103,14 @@ def block_settings(options: Mapping[str, Any], *, where: str = "") -> dict[str, 
         value = options.get(option)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        number = _positive_number(value)
+        if number is None:
             log.warning("%s%s must be a positive number, not %r; ignored", where, option, value)
             continue
-        settings[key] = value
+        settings[key] = number
     figure_format = options.get("fig-format", options.get("dev"))
+    if figure_format is None and options.get("fig-retina") in (1, 2):
+        figure_format = "png" if options["fig-retina"] == 1 else "retina"  # knitr's fig.retina
     if figure_format is not None:
         lowered = str(figure_format).lower()
         lowered = DEVICE_FORMATS.get(lowered, lowered)
@@ -117,6 +120,18 @@ def block_settings(options: Mapping[str, Any], *, where: str = "") -> dict[str, 
             known = ", ".join(sorted(FIGURE_FORMATS))
             log.warning("%sfig-format %r is not one of %s; ignored", where, figure_format, known)
     return settings
+
+
+def _positive_number(value: Any) -> int | float | None:
+    """`value` as a positive number (`4`, `3.5`, or the text `"4"` of a Pandoc attribute)."""
+    if isinstance(value, str):
+        try:
+            value = float(value) if "." in value else int(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return None
+    return value
 
 
 @dataclass(frozen=True, slots=True)

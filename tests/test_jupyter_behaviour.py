@@ -38,12 +38,15 @@ SETTINGS_CASES = [
     ({"message": False}, {"message": False}),
     ({"fig-width": 4, "fig-height": 3.5}, {"fig_width": 4, "fig_height": 3.5}),
     ({"fig-dpi": 150}, {"fig_dpi": 150}),
+    ({"fig-width": "4", "fig-height": "2.5"}, {"fig_width": 4, "fig_height": 2.5}),
     ({"dpi": 72}, {"fig_dpi": 72}),
     ({"dpi": 72, "fig-dpi": 96}, {"fig_dpi": 96}),
     ({"fig-format": "SVG"}, {"fig_format": "svg"}),
     ({"fig-format": "jpg"}, {"fig_format": "jpeg"}),
     ({"dev": "svglite"}, {"fig_format": "svg"}),
     ({"fig-format": "retina", "dev": "png"}, {"fig_format": "retina"}),
+    ({"fig-retina": 1}, {"fig_format": "png"}),
+    ({"fig-retina": 2, "dev": "svg"}, {"fig_format": "svg"}),
 ]
 
 
