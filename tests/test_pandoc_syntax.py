@@ -106,7 +106,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Node]:
     folder = tmp_path_factory.mktemp("pandoc")
     shutil.copytree(FIXTURES, folder, dirs_exist_ok=True)
     result = {}
-    for name in ("callouts", "tabset", "layout", "attributes", "tables"):
+    for name in ("callouts", "tabset", "layout", "attributes", "tables", "floats"):
         outcome = render_with_fake_kernel(folder / f"{name}.md")
         assert outcome.output is not None
         result[name] = parse_html(outcome.output.read_text(encoding="utf-8"))
@@ -314,6 +314,34 @@ def test_grid_table_with_block_cells_and_caption(pages: dict[str, Node]) -> None
 def test_caption_line_without_a_table_stays_text(pages: dict[str, Node]) -> None:
     paragraphs = [words(p) for p in pages["tables"].find_all("p")]
     assert ": A colon line far from any table stays text." in paragraphs
+
+
+# ---------------------------------------------------------- figure and table divs
+
+
+def test_figure_div_is_numbered_with_lettered_sub_figures(pages: dict[str, Node]) -> None:
+    figure = pages["floats"].find("figure", id="fig-elephants")
+    cells = figure.find_all(cls="nf-layout-cell")
+    assert [words(cell.find("figcaption")) for cell in cells] == ["(a) Surus", "(b) Hanno"]
+    own_caption = [c for c in figure.elements() if c.tag == "figcaption"]
+    assert [words(c) for c in own_caption] == ["Figure 1: Famous elephants"]
+    assert figure.elements()[-1].tag == "figcaption"  # under the figure
+
+
+def test_table_div_has_its_caption_above(pages: dict[str, Node]) -> None:
+    float_ = pages["floats"].find("figure", id="tbl-letters")
+    first = float_.elements()[0]
+    assert first.tag == "figcaption" and words(first) == "Table 1: Letters table"
+    assert float_.find("table")
+
+
+def test_references_to_divs_and_sub_figures(pages: dict[str, Node]) -> None:
+    links = {a.attrs["href"]: words(a) for a in pages["floats"].find_all("a", cls="quarto-xref")}
+    assert links == {
+        "#fig-elephants": "Figure 1",
+        "#fig-hanno": "Figure 1 (b)",
+        "#tbl-letters": "Table 1",
+    }
 
 
 # ------------------------------------------------------------- tokens for others

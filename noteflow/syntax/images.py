@@ -34,6 +34,7 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from .crossref import TargetMark, caption_html, caption_prefix
 from .pandoc.attributes import html_attributes, parse_braced
+from .pandoc.floats import FLOAT_CLOSE, FLOAT_OPEN
 
 logger = logging.getLogger("noteflow")
 
@@ -84,21 +85,30 @@ def local_path(src: str, env: Mapping[str, Any]) -> Path | None:
 
 
 def resolve_images(state: StateCore) -> None:
-    if "nf_document_dir" not in state.env:  # Markdown with no document: nothing to read
-        return
+    """Find each local image's file (when the Markdown is a document's) and make figures."""
+    reads_files = "nf_document_dir" in state.env  # Markdown with no document reads none
+    floats: list[list[Any]] = []  # the figure divs open here: [id, sub-figures so far]
     for index, token in enumerate(state.tokens):
         line = (token.map[0] if token.map else 0) + 1
-        if token.type == "inline":
-            for child in token.children or ():
-                if child.type == "image":
-                    _resolve(child, str(child.attrGet("src") or ""), line, state.env)
-            _make_figure(state.tokens, index)
-        elif token.type == "html_block":
+        if token.type == FLOAT_OPEN:
+            floats.append([token.meta["nf_attributes"].id, 0])
+        elif token.type == FLOAT_CLOSE:
+            floats.pop()
+        elif token.type == "html_block" and reads_files:
             _resolve_html(token, line, state.env)
-        if token.type == "inline":
-            for child in token.children or ():
-                if child.type == "html_inline":
-                    _resolve_html(child, line, state.env)
+        elif token.type == "inline":
+            if reads_files:
+                _resolve_inline(token, line, state.env)
+            parent = floats[-1] if floats and floats[-1][0].startswith("fig-") else None
+            _make_figure(state.tokens, index, parent)
+
+
+def _resolve_inline(inline: Token, line: int, env: EnvType) -> None:
+    for child in inline.children or ():
+        if child.type == "image":
+            _resolve(child, str(child.attrGet("src") or ""), line, env)
+        elif child.type == "html_inline":
+            _resolve_html(child, line, env)
 
 
 def _resolve(token: Token, src: str, line: int, env: EnvType) -> None:
@@ -125,8 +135,9 @@ def _resolve_html(token: Token, line: int, env: EnvType) -> None:
 # --------------------------------------------------------------------- figures
 
 
-def _make_figure(tokens: list[Token], inline_index: int) -> None:
-    """A paragraph holding only an image with alt text becomes a figure."""
+def _make_figure(tokens: list[Token], inline_index: int, parent: list[Any] | None) -> None:
+    """A paragraph holding only an image with alt text becomes a figure; in a figure div
+    (`parent`), a sub-figure, labelled `<div id>-<n>` unless it has an id."""
     if inline_index == 0 or inline_index + 1 >= len(tokens):
         return
     opening, inline, closing = tokens[inline_index - 1 : inline_index + 2]
@@ -139,6 +150,9 @@ def _make_figure(tokens: list[Token], inline_index: int) -> None:
     label = str(image.attrGet("id") or "")
     if not image.children and not label:
         return
+    if parent is not None and not label:
+        parent[1] += 1
+        label = f"{parent[0]}-{parent[1]}"
     opening.type, closing.type = "nf_figure_open", "nf_figure_close"
     opening.tag = closing.tag = "figure"
     opening.meta["nf_image"] = closing.meta["nf_image"] = image

@@ -1,7 +1,8 @@
 """Pandoc and Quarto prose syntax, as one markdown-it plugin.
 
 - `divs`: fenced divs `:::` (and MyST `:::{directive}` as fences);
-- `callouts`, `tabsets`, `layout`: what a div's classes and attributes make of it;
+- `callouts`, `tabsets`, `floats`, `layout`: what a div's classes and attributes make
+  of it (a callout, a tabset, a numbered figure or table, a grid of cells);
 - `headings`: heading attributes `## Data {#data .cls}` and bracketed spans `[text]{.cls}`;
 - `tables`: table captions (`: Caption {#tbl-x}`, `Table: …`) and grid tables.
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
-from . import callouts, divs, headings, layout, tables, tabsets
+from . import callouts, divs, floats, headings, layout, tables, tabsets
 from .attributes import Attributes
 
 
@@ -25,7 +26,12 @@ def plugin(md: MarkdownIt) -> None:
     # After inline parsing and heading attributes (a tab's or a callout's heading keeps
     # its attributes), before heading anchors (those headings are no longer headings).
     md.core.ruler.after("nf_heading_attributes", "nf_div_kinds", _div_kinds)
-    for rules in (callouts.RENDER_RULES, tabsets.RENDER_RULES, layout.RENDER_RULES):
+    for rules in (
+        callouts.RENDER_RULES,
+        tabsets.RENDER_RULES,
+        layout.RENDER_RULES,
+        floats.RENDER_RULES,
+    ):
         for name, rule in rules.items():
             md.add_render_rule(name, rule)
 
@@ -36,7 +42,7 @@ def _div_kinds(state: StateCore) -> None:
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if token.type == divs.OPEN:
+        if token.type == divs.OPEN:  # a kind re-types its token: each div is seen once
             _give_kind(tokens, index, token.meta["nf_attributes"], state)
         index += 1
 
@@ -45,8 +51,13 @@ def _give_kind(tokens: list, index: int, attributes: Attributes, state: StateCor
     kind = callouts.callout_kind(attributes)
     if kind is not None:
         callouts.transform(tokens, index, kind, state)
-    elif attributes.has_class("panel-tabset"):
+        return
+    if attributes.has_class("panel-tabset"):
         tabsets.transform(tokens, index, state.env)
-    elif layout.is_layout(attributes):
+        return
+    float_kind = floats.float_kind(attributes)
+    if float_kind is not None:
+        floats.transform(tokens, index, float_kind)
+    if layout.is_layout(attributes):
         line = (tokens[index].map or [0])[0] + 1
         layout.transform(tokens, index, where=f"{state.env.get('nf_document_path', '')}:{line}")

@@ -21,6 +21,7 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from .attributes import Attributes
 from .divs import child_ranges, matching_close
+from .floats import is_caption
 
 logger = logging.getLogger("noteflow")
 
@@ -36,7 +37,11 @@ def transform(tokens: list[Token], open_index: int, *, where: str) -> None:
     """Wrap the children of the layout div at `open_index` in rows and cells, in place."""
     attributes: Attributes = tokens[open_index].meta["nf_attributes"]
     tokens[open_index].meta["nf_layout"] = True
-    children = child_ranges(tokens, open_index, matching_close(tokens, open_index))
+    children = [
+        child
+        for child in child_ranges(tokens, open_index, matching_close(tokens, open_index))
+        if not is_caption(tokens[child.start])
+    ]
     rows = _rows(attributes, len(children), where=where)
     wrapped: list[Token] = []
     child = 0

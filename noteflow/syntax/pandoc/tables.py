@@ -19,7 +19,6 @@ import textwrap
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
@@ -27,8 +26,9 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.utils import is_code_block
 
-from ..crossref import TargetMark, caption_prefix
+from ..crossref import TargetMark
 from .attributes import Attributes, parse_braced
+from .floats import caption_prefix_html
 
 _CAPTION = re.compile(r"^(?::|Table:)[ \t]+(\S.*?)[ \t]*$")
 _CAPTION_ATTRIBUTES = re.compile(r"[ \t]*(\{[^{}]*\})$")
@@ -142,12 +142,7 @@ def render_caption_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     label = tokens[idx].meta["nf_caption_attributes"].id
-    xrefs = env.get("nf_xrefs")
-    target = xrefs.lookup(label) if xrefs is not None and label else None
-    if target is None or not caption_prefix(target):
-        return "<caption>"
-    prefix = caption_prefix(target) + ("" if target.sub else target.title_delim)
-    return f'<caption><span class="nf-caption-prefix">{escapeHtml(prefix)}</span> '
+    return f"<caption>{caption_prefix_html(env, label)}"
 
 
 def render_caption_close(

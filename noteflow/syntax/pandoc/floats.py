@@ -1,0 +1,102 @@
+"""Quarto cross-reference divs: `::: {#fig-x}` and `::: {#tbl-x}` are numbered floats.
+
+Owns re-typing such a div into a `<figure>` whose last paragraph is its caption, as in
+Quarto ("Figure 1: …" under a figure, "Table 1: …" above a table). The cross-reference
+stage numbers the div by its id; images with captions inside it are its sub-figures,
+"(a)", "(b)" (see `images.py`). A layout on the same div lays out the other children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from ..crossref import caption_prefix
+from .attributes import Attributes, html_attributes
+from .divs import attributes_html, child_ranges, matching_close
+
+KINDS = {"fig": "figure", "tbl": "table"}
+FLOAT_OPEN, FLOAT_CLOSE = "nf_float_open", "nf_float_close"
+CAPTION_OPEN, CAPTION_CLOSE = "nf_float_caption_open", "nf_float_caption_close"
+
+
+def float_kind(attributes: Attributes) -> str | None:
+    kind = attributes.id.split("-", 1)[0]
+    return kind if "-" in attributes.id and kind in KINDS else None
+
+
+def transform(tokens: list[Token], open_index: int, kind: str) -> None:
+    """Re-type the float div at `open_index`; its last paragraph becomes its caption."""
+    opening = tokens[open_index]
+    close_index = matching_close(tokens, open_index)
+    opening.type, tokens[close_index].type = FLOAT_OPEN, FLOAT_CLOSE
+    opening.meta["nf_float"] = tokens[close_index].meta["nf_float"] = kind
+    children = child_ranges(tokens, open_index, close_index)
+    if len(children) < 2 or tokens[children[-1].start].type != "paragraph_open":
+        return
+    caption = tokens[children[-1].start : children[-1].stop]
+    caption[0].type, caption[-1].type = CAPTION_OPEN, CAPTION_CLOSE
+    caption[0].meta["nf_label"] = opening.meta["nf_attributes"].id
+    if kind == "tbl":  # Quarto puts a table's caption above it
+        del tokens[children[-1].start : children[-1].stop]
+        tokens[open_index + 1 : open_index + 1] = caption
+
+
+def is_caption(token: Token) -> bool:
+    return token.type == CAPTION_OPEN
+
+
+def render_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    attributes: Attributes = tokens[idx].meta["nf_attributes"]
+    kind = tokens[idx].meta["nf_float"]
+    values = html_attributes(attributes)
+    classes = ["quarto-float", f"quarto-{KINDS[kind]}", "nf-float", *attributes.classes]
+    if tokens[idx].meta.get("nf_layout"):
+        classes[3:3] = ["quarto-layout-panel", "nf-layout"]
+    values["class"] = " ".join(classes)
+    return f"<figure{attributes_html(values)}>\n"
+
+
+def render_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return "</figure>\n"
+
+
+def caption_prefix_html(env: EnvType, label: str) -> str:
+    """`<span …>Figure 1:</span> ` for a numbered target's caption; "" for any other.
+
+    The caption's text follows as separate tokens, so this is `crossref.caption_html`
+    without the caption."""
+    xrefs = env.get("nf_xrefs")
+    target = xrefs.lookup(label) if xrefs is not None and label else None
+    if target is None or not caption_prefix(target):
+        return ""
+    prefix = caption_prefix(target) + ("" if target.sub else target.title_delim)
+    return f'<span class="nf-caption-prefix">{escapeHtml(prefix)}</span> '
+
+
+def render_caption_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return f"<figcaption>{caption_prefix_html(env, tokens[idx].meta['nf_label'])}"
+
+
+def render_caption_close(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return "</figcaption>\n"
+
+
+RENDER_RULES = {
+    FLOAT_OPEN: render_open,
+    FLOAT_CLOSE: render_close,
+    CAPTION_OPEN: render_caption_open,
+    CAPTION_CLOSE: render_caption_close,
+}
