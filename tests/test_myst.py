@@ -239,6 +239,12 @@ def test_csv_table(directives: Element) -> None:
     assert table.find("thead").find("th").text == "Name"
 
 
+def test_option_written_over_several_lines(directives: Element) -> None:
+    table = next(t for t in directives.find_all("table") if "Folded header" in t.text)
+    assert table_rows(table) == [["Treat", "Quantity"], ["Albatross", "2.99"]]
+    assert [c.attrs["style"] for c in table.find_all("col")] == ["width: 60%", "width: 40%"]
+
+
 def test_asides_and_quotes(directives: Element) -> None:
     assert normalised(directives.find("blockquote", "epigraph").text).startswith("Simplicity")
     assert directives.find("aside", "topic").find("p", "topic-title").text == "A topic"

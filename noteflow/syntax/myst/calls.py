@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ FENCE_TYPES = frozenset({"fence", "colon_fence"})
 (`:::{note}`, a `fence` token with `markup=":::"`, or mdit-py-plugins' `colon_fence`)."""
 
 _DIRECTIVE_INFO = re.compile(r"^\{(?P<name>[A-Za-z][\w.:+-]*)\}(?P<argument>.*)$", re.DOTALL)
+_CONTINUATION = re.compile(r"^\s*:\s")
 _OPTION_LINE = re.compile(r"^\s*:(?P<key>[\w.-]+):(?:\s+(?P<value>.*?))?\s*$")
 MYST_SPELLED_COMPONENTS = frozenset({"include"})
 """Components that are also MyST directives: with an argument after the brace
@@ -143,17 +145,37 @@ def split_options(body: str, *, path: str, line: int) -> tuple[dict[str, Any], s
     lines = body.split("\n")
     if lines and lines[0].strip() == "---":
         return _yaml_block(lines, path=path, line=line)
-    options: dict[str, Any] = {}
+    written: list[tuple[str, str | None, list[str]]] = []
     taken = 0
     for text in lines:
         match = _OPTION_LINE.match(text)
-        if match is None:
+        if match is not None:
+            written.append((match["key"].lower(), match["value"], []))
+        elif written and _CONTINUATION.match(text):
+            written[-1][2].append(text.lstrip()[1:])
+        else:
             break
-        options[match["key"].lower()] = _option_value(match["value"])
         taken += 1
     if taken and taken < len(lines) and not lines[taken].strip():
         taken += 1  # the blank line that often separates options from the body
+    options = {key: _continued(first, more) for key, first, more in written}
     return options, "\n".join(lines[taken:]), taken
+
+
+def _continued(first: str | None, more: list[str]) -> Any:
+    """An option written over several `:`-prefixed lines: a folded (`>`) or literal (`|`)
+    text, a nested mapping (`:mystnb:` then `:  key: value`), or words run on."""
+    if not more:
+        return _option_value(first)
+    text = textwrap.dedent("\n".join(more))
+    if first in (">", ">-", "|", "|-"):
+        return " ".join(text.split()) if first.startswith(">") else text
+    if not first:
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            return text
+    return " ".join([first, *text.split()])
 
 
 def _option_value(text: str | None) -> Any:
