@@ -175,9 +175,6 @@ def test_echo_fenced_given_as_an_option_shows_the_fence() -> None:
     assert "```" not in code_text(section(page, "fig-wave"))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="options.py does not accept `echo: fenced` yet (asked of the parse stage)"
-)
 def test_echo_fenced_shows_the_fence_and_option_lines_but_not_echo_fenced() -> None:
     page = render(document("fenced.qmd"), {})
     shown = code_text(section(page, "shown-fenced"))

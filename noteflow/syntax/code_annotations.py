@@ -27,12 +27,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML, RendererProtocol
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+
+from ..errors import NoteflowError
+from ..yamlio import load_yaml
 
 log = logging.getLogger("noteflow")
 
@@ -170,8 +172,8 @@ def _front_matter_style(tokens: Sequence[Token]) -> str | bool:
     if not tokens or tokens[0].type != "front_matter":
         return "below"
     try:
-        front = yaml.safe_load(tokens[0].content)
-    except yaml.YAMLError:
+        front = load_yaml(tokens[0].content, what="front matter", path=None, line=1).value
+    except NoteflowError:
         return "below"  # the parse stage reports bad front matter with its line
     if not isinstance(front, Mapping):
         return "below"
