@@ -6,9 +6,15 @@ that type, in the manner of markdown-it-py's renderer rules: a plugin adds a MIM
 adding one entry. `ansi_to_html` turns terminal text (stdout, tracebacks) into escaped HTML
 with `<span class="ansi-...">` for SGR colours and styles; every other escape is dropped.
 
+`render_outputs` also lays the outputs out as the block's options ask (`RenderContext`):
+a `FigureSpec` captions the first image (or a table, all outputs) and can put several
+outputs in a grid of sub-figures "(a)", "(b)"; knitr's `results: hide` drops text output,
+`comment` prefixes its lines, and R values are shown as knitr prints them.
+
 What reaches the page raw: `text/html` data, which a block displays on purpose (as
 Jupyter does, including the `_repr_html_` of a block's last value), and Markdown that is
-the author's own (`output: asis`, an included file; `RenderContext.document_markdown`).
+the author's own (`output: asis` / `results: asis`, an included file;
+`RenderContext.document_markdown`).
 Everything else is escaped or sandboxed: text and tracebacks are escaped, `text/markdown`
 goes through a Markdown renderer with raw HTML off (`RenderContext.markdown`), SVG becomes
 an `<img>` data URI (so its scripts never run). Output that cannot be shown (bad base64, an
