@@ -27,6 +27,7 @@ from ..adapters import adapter_for_fence
 from ..errors import DocumentError
 from ..model import Origin
 from .lines import SourceText, generated
+from .shortcodes import front_matter_of
 
 Locator = Callable[[int, Sequence[str]], list[Origin]]
 """(cell index, the cell's source lines) -> where each of those lines was written."""
@@ -266,7 +267,7 @@ def _front_matter(
 ) -> SourceText:
     """The front matter cell, plus `title` (notebook metadata) and `params` (a parameters
     cell) unless it gives them itself."""
-    given = _yaml_mapping(front.lines[1:-1]) if front is not None and len(front.lines) > 1 else {}
+    given = front_matter_of(front.lines) if front is not None else {}
     extra: dict[str, Any] = {}
     if metadata.get("title") and "title" not in given:
         extra["title"] = str(metadata["title"])
@@ -280,14 +281,6 @@ def _front_matter(
     if added:
         front = SourceText.joined([front.slice(0, -1), generated(added, at), front.slice(-1)])
     return SourceText.joined([front, generated("", front.origins[-1])])
-
-
-def _yaml_mapping(lines: Sequence[str]) -> Mapping[str, Any]:
-    try:
-        value = yaml.safe_load("\n".join(lines))
-    except yaml.YAMLError:
-        return {}
-    return value if isinstance(value, Mapping) else {}
 
 
 # ----------------------------------------------------------------------------- locating lines

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..errors import DocumentError
 from ..model import Origin
+from ..yamlio import load_yaml
 from .lines import SourceText
 
 log = logging.getLogger("noteflow")
@@ -247,11 +247,10 @@ def read_variables(root: Path) -> Mapping[str, Any]:
     if not path.is_file():
         return {}
     try:
-        value = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        return mapping_of(path.read_text(encoding="utf-8"), what=str(path), path=path, line=1)
+    except (OSError, UnicodeDecodeError) as err:
         log.warning("%s: cannot read variables: %s", path, err)
         return {}
-    return value if isinstance(value, Mapping) else {}
 
 
 def front_matter_of(lines: Iterable[str]) -> Mapping[str, Any]:
@@ -263,10 +262,18 @@ def front_matter_of(lines: Iterable[str]) -> Mapping[str, Any]:
     body: list[str] = []
     for line in iterator:
         if line.rstrip() in ("---", "..."):
-            try:
-                value = yaml.safe_load("\n".join(body))
-            except yaml.YAMLError:
-                return {}
-            return value if isinstance(value, Mapping) else {}
+            return mapping_of("\n".join(body), what="front matter", path=None, line=2)
         body.append(line)
     return {}
+
+
+def mapping_of(text: str, *, what: str, path: Path | None, line: int) -> Mapping[str, Any]:
+    """YAML text's mapping, through noteflow's safe loader; {} if it is not one. A variables
+    file that does not load warns; the front matter's problems are the parse stage's."""
+    try:
+        value = load_yaml(text, what=what, path=str(path) if path else None, line=line).value
+    except DocumentError as err:
+        if path is not None:
+            log.warning("%s", err)
+        return {}
+    return value if isinstance(value, Mapping) else {}
