@@ -71,8 +71,11 @@ def _code_cell(
     cell = new_code_cell(source=_cell_source(document, block), outputs=_outputs(result, store))
     cell.metadata["noteflow"] = {"id": block.id, "status": result.status if result else "not-run"}
     tags = block.option("tags")
-    if isinstance(tags, list) and tags:
-        cell.metadata["tags"] = [str(tag) for tag in tags]
+    tags = [str(tag) for tag in tags] if isinstance(tags, list) else []
+    if block.option("error") is True and "raises-exception" not in tags:
+        tags.append("raises-exception")  # nbclient and papermill run on past its error
+    if tags:
+        cell.metadata["tags"] = tags
     return cell
 
 

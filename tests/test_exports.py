@@ -179,6 +179,14 @@ def test_fence_attribute_options_become_option_lines(tmp_path: Path) -> None:
     assert notebook.cells[0].source == '#| label: "load"\n#| echo: false\nx = 1'
 
 
+def test_a_block_expected_to_fail_is_tagged_so_the_notebook_runs_on(tmp_path: Path) -> None:
+    path = tmp_path / "doc.qmd"
+    path.write_text("```{python}\n#| error: true\n1 / 0\n```\n", encoding="utf-8")
+    summary = RunSummary({}, 0.0, {})
+    notebook = to_notebook(read_document(path), summary, open_store(tmp_path / "store"))
+    assert notebook.cells[0].metadata["tags"] == ["raises-exception"]
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
