@@ -194,7 +194,7 @@ class Restorer:
         loads = Loads(kernel.adapter)
         for item in sorted(node.inputs, key=lambda i: _producer_index(i, run)):
             if item.param:
-                self._param(kernel, item, run, loads)
+                self._param(kernel, item, run, loads, _param_list(kernel, node, item))
             elif item.producer is not None:
                 self._input(
                     kernel, node, item, run, loads, replaying, (foreign or {}).get(item.name)
@@ -297,11 +297,12 @@ class Restorer:
             _warn_damaged(producer, name)
         return staged
 
-    def _param(self, kernel: LiveKernel, item: Input, run: RunState, loads: Loads) -> None:
-        """A parameter as a variable, or where the language keeps them (R's `params$n`)."""
+    def _param(
+        self, kernel: LiveKernel, item: Input, run: RunState, loads: Loads, in_list: bool
+    ) -> None:
+        """A parameter as a variable, or in the language's list of them (R's `params$n`)."""
         value = run.plan.graph.params.get(item.name)
         token = "param:" + json.dumps(value, sort_keys=True, default=str)
-        in_list = "load_param" in kernel.adapter.templates
         live_name = f"params${item.name}" if in_list else item.name
         if kernel.live.get(live_name) == token:
             return
@@ -424,6 +425,13 @@ def remember_effects(kernel: LiveKernel, planned: PlannedBlock) -> None:
     if node.effects:
         states = {name for name in node.defines if is_module_state(name)}
         kernel.effectful[planned.key] = frozenset(states | ({"*"} & node.effects))
+
+
+def _param_list(kernel: LiveKernel, node: Node, item: Input) -> bool:
+    """True when a parameter goes into the language's `params` list (R reads `params$n`);
+    a parameter named in `uses:` is a variable of its own, as it always was."""
+    declared = {str(name) for name in node.block.option("uses") or ()}
+    return "load_param" in kernel.adapter.templates and item.name not in declared
 
 
 def _producer_index(item: Input, run: RunState) -> int:

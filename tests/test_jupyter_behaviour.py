@@ -190,7 +190,8 @@ def outputs_of(page: str, block_id: str) -> str:
 
 
 def shown_text(html: str) -> str:
-    return re.sub(r"<[^>]+>", "", html).strip()
+    """The text a block shows, without tags or R's `[1]` index."""
+    return re.sub(r"^\[1\]\s*", "", re.sub(r"<[^>]+>", "", html).strip())
 
 
 def images(html: str, mime: str) -> list[bytes]:
@@ -325,9 +326,17 @@ def test_r_params_hold_the_front_matter_default(r_page) -> None:
 
 @pytest.mark.kernel
 @needs_r
+def test_an_r_parameter_named_in_uses_is_a_variable(r_page) -> None:
+    _, page = r_page
+    assert shown_text(outputs_of(page, "p-uses")) == "4"
+
+
+@pytest.mark.kernel
+@needs_r
 def test_r_params_take_the_override(tmp_path: Path) -> None:
     _, page = render_fixture(tmp_path, "r-behaviour.md", params={"n": 5})
     assert shown_text(outputs_of(page, "p")) == "10"
+    assert shown_text(outputs_of(page, "p-uses")) == "6"
 
 
 @pytest.mark.kernel
