@@ -52,7 +52,12 @@ from .outputs import (
     text_of,
 )
 from .store import Store
-from .syntax.code_annotations import Annotations, annotation_list_html, shown_code
+from .syntax.code_annotations import (
+    Annotations,
+    annotation_list_html,
+    fence_language,
+    shown_code,
+)
 from .syntax.crossref import Target, caption_html
 from .theme import Theme, load_theme, render_page
 
@@ -212,7 +217,8 @@ class Hooks:
             fence = token.markup
             source = f"{fence}{token.meta['nf_verbatim']}\n{token.content}{fence}"
             return f'<div class="nf-code nf-verbatim">{highlight_code(source, "markdown")}</div>\n'
-        language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+        info = token.info.strip()
+        language = fence_language(info) if info.startswith("{") else info.partition(" ")[0]
         box = code_box(token.content, language, token.meta.get("nf_annotations"))
         return f'<div class="nf-code nf-display">{box}</div>\n'
 

@@ -214,7 +214,7 @@ def test_annotation_markers_replace_comments_and_the_list_follows_the_code() -> 
     children = [c for c in block.children if isinstance(c, Node)]
     order = [("nf-annotations" in c.classes, "nf-outputs" in c.classes) for c in children]
     assert order.index((True, False)) < order.index((False, True))
-    assert len(page.find_all("dl", "nf-annotations")) == 3
+    assert len(page.find_all("dl", "nf-annotations")) == 4
     assert "Take the" not in "".join(n.text() for n in page.find_all("ol"))
 
 
@@ -229,6 +229,14 @@ def test_annotations_of_a_display_fence_and_of_javascript() -> None:
     assert js.find("dl", "nf-annotations") is not None
     paragraphs = [p.text() for p in page.find_all("p")]
     assert "Prose after the list." in paragraphs
+
+
+def test_annotations_of_a_pandoc_class_fence_are_highlighted() -> None:
+    page = render(document("annotations.qmd"), {})
+    fence = page.find_all("div", "nf-display")[-1]
+    assert code_text(fence).startswith("total = sum(values)")
+    assert fence.find("span", "nb") is not None  # `sum` highlighted as Python
+    assert [a.text() for a in fence.find_all("a", "nf-annotation-marker")] == ["1"]
 
 
 def test_annotation_markers_stay_in_the_code_that_runs() -> None:

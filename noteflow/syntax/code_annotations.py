@@ -59,6 +59,7 @@ COMMENT_DELIMITERS: dict[str, tuple[str, str]] = {
 """Language → (comment start, comment end) of its annotation markers, as Quarto reads them."""
 
 _FENCE_NAME = re.compile(r"\{?\s*([A-Za-z][\w+-]*)")
+_PANDOC_CLASS = re.compile(r"(?:^\{|\s)\.([A-Za-z][\w+-]*)")
 _STYLES = ("below", "hover", "select", "none")
 
 
@@ -110,11 +111,16 @@ def strip_markers(code: str, language: str) -> tuple[str, dict[int, int]]:
 
 def fence_language(info: str) -> str:
     """The language a fence's info string names: `{python}`, `python`, `{code-cell} ipython3`,
-    `{r setup, echo=FALSE}` all work; "" when it names none."""
+    `{r setup, echo=FALSE}`, `{.python}`, `{#lst-x .sql}` all work; "" when it names none."""
     text = info.strip()
+    if text.startswith("{{"):
+        return ""  # an escaped fence is shown verbatim, markers and all
     if text.startswith("{code-cell}"):
         text = text.removeprefix("{code-cell}").strip() or "python"
-    found = _FENCE_NAME.match(text.lstrip("{"))
+    if text.startswith(("{.", "{#")):  # Pandoc attributes: the first class names it
+        found = _PANDOC_CLASS.search(text)
+    else:
+        found = _FENCE_NAME.match(text.lstrip("{"))
     if found is None:
         return ""
     name = found.group(1).lower()
