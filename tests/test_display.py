@@ -239,6 +239,23 @@ def test_annotations_of_a_pandoc_class_fence_are_highlighted() -> None:
     assert [a.text() for a in fence.find_all("a", "nf-annotation-marker")] == ["1"]
 
 
+def test_code_annotations_false_leaves_code_and_list_as_written() -> None:
+    page = render(document("annotations_false.qmd"), {})
+    assert "x = 1  # <1>" in code_text(section(page, "kept"))
+    assert page.find("dl", "nf-annotations") is None
+    items = [li.text() for li in page.find_all("li")]
+    assert "Shown as a list." in items
+
+
+def test_code_annotations_none_strips_markers_and_drops_the_list() -> None:
+    page = render(document("annotations_none.qmd"), {})
+    block = section(page, "stripped")
+    assert code_text(block).rstrip() == "x = 1"
+    assert block.find("a", "nf-annotation-marker") is None
+    assert page.find("dl", "nf-annotations") is None
+    assert "Dropped." not in page.text()
+
+
 def test_annotation_markers_stay_in_the_code_that_runs() -> None:
     block = next(b for b in document("annotations.qmd").blocks if b.id == "annotated")
     assert "import math  # <1>" in block.code
