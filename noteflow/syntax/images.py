@@ -33,18 +33,22 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from .crossref import TargetMark, caption_html, caption_prefix
-from .pandoc.attributes import html_attributes, parse_braced
+from .pandoc.attributes import Attributes, html_attributes, parse_braced
 from .pandoc.floats import FLOAT_CLOSE, FLOAT_OPEN
 
 logger = logging.getLogger("noteflow")
 
 _HTML_IMG_SRC = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])([^\"'<>]*)\2", re.IGNORECASE)
+_NOT_IMG_ATTRIBUTES = frozenset(("src", "alt", "fig-alt", "fig-align"))
 _EXTRA_TYPES = {".svg": "image/svg+xml", ".webp": "image/webp", ".avif": "image/avif"}
 
 
 def plugin(md: MarkdownIt) -> None:
     """Resolve local images after inline parsing; render them inlined."""
-    md.inline.ruler.push("nf_image_attributes", image_attributes)
+    if "attr" in md.inline.ruler.get_all_rules():  # before the generic attribute syntax
+        md.inline.ruler.before("attr", "nf_image_attributes", image_attributes)
+    else:
+        md.inline.ruler.push("nf_image_attributes", image_attributes)
     md.core.ruler.push("nf_images", resolve_images)
     md.add_render_rule("image", render_image)
     md.add_render_rule("nf_figure_open", render_figure_open)
@@ -69,8 +73,12 @@ def image_attributes(state: StateInline, silent: bool) -> bool:
     if attributes is None:
         return False
     if not silent:
-        for key, value in html_attributes(attributes).items():
-            image.attrSet(key, value)
+        if attributes.id:
+            image.attrSet("id", attributes.id)
+        if attributes.classes:
+            image.attrSet("class", " ".join(attributes.classes))
+        for key, value in attributes.values.items():
+            image.attrSet(key, value)  # as written: the renderer decides what HTML gets
     state.pos = end + 1
     return True
 
@@ -156,6 +164,8 @@ def _make_figure(tokens: list[Token], inline_index: int, parent: list[Any] | Non
     opening.type, closing.type = "nf_figure_open", "nf_figure_close"
     opening.tag = closing.tag = "figure"
     opening.meta["nf_image"] = closing.meta["nf_image"] = image
+    align = str(image.attrGet("fig-align") or "")
+    opening.attrSet("class", f"nf-figure-image quarto-figure-{align or 'center'}")
     if label:
         image.attrs.pop("id", None)
         opening.attrSet("id", label)
@@ -191,11 +201,16 @@ def render_image(
     alt = str(
         token.attrGet("fig-alt") or self.renderInlineAsText(token.children or [], options, env)
     )
-    attrs = {k: v for k, v in token.attrs.items() if k not in ("src", "alt", "fig-alt")}
-    width = str(attrs.get("width", ""))
-    if width.endswith("%"):
-        attrs.pop("width")
-        attrs["style"] = f"width:{width};{attrs.get('style', '')}"
+    values = {k: str(v) for k, v in token.attrs.items() if k not in _NOT_IMG_ATTRIBUTES}
+    ident, classes = values.pop("id", ""), values.pop("class", "")
+    style = "".join(
+        f"{key}:{values.pop(key)};"
+        for key in ("width", "height")
+        if values.get(key, "")[-1:] == "%"
+    )
+    if style:
+        values["style"] = style + values.get("style", "")
+    attrs = html_attributes(Attributes(ident, tuple(classes.split()), values))
     extra = "".join(f' {escapeHtml(k)}="{escapeHtml(str(v))}"' for k, v in attrs.items())
     return f'<img src="{escapeHtml(_inlined(token, src))}" alt="{escapeHtml(alt)}"{extra}>'
 
@@ -203,8 +218,6 @@ def render_image(
 def render_figure_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    token = tokens[idx]
-    token.attrJoin("class", "nf-figure-image")
     return self.renderToken(tokens, idx, options, env) + "\n"
 
 

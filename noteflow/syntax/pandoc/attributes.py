@@ -72,7 +72,7 @@ def parse_inner(inner: str) -> Attributes | None:
             classes.append("unnumbered")
         elif match["key"]:
             values[match["key"]] = _value(match)
-    if inner[position:].strip() or not (ident or classes or values):
+    if inner[position:].strip():
         return None
     if "class" in values:
         classes.extend(values.pop("class").split())

@@ -14,6 +14,7 @@ Owns two block rules and a core rule:
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import textwrap
 from collections.abc import Sequence
@@ -141,14 +142,31 @@ def _label_table(table_open: Token, attributes: Attributes) -> None:
 def render_caption_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    label = tokens[idx].meta["nf_caption_attributes"].id
-    return f"<caption>{caption_prefix_html(env, label)}"
+    prefix = caption_prefix_html(env, tokens[idx].meta["nf_caption_attributes"].id)
+    if not prefix and not tokens[idx + 1].content.strip():
+        return ""  # `: {tbl-colwidths="[75,25]"}`: attributes only
+    return f"<caption>{prefix}"
 
 
 def render_caption_close(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    return "</caption>\n"
+    attributes: Attributes = tokens[idx - 2].meta["nf_caption_attributes"]
+    shown = bool(render_caption_open(self, tokens, idx - 2, options, env))
+    return ("</caption>\n" if shown else "") + _colgroup(attributes.get("tbl-colwidths"))
+
+
+def _colgroup(widths_text: str) -> str:
+    """`<colgroup>` for `tbl-colwidths="[75,25]"`: each column's share of the width."""
+    try:
+        widths = json.loads(widths_text) if widths_text else None
+    except ValueError:
+        widths = None
+    if not isinstance(widths, list) or not all(isinstance(w, (int, float)) for w in widths):
+        return ""
+    total = sum(widths) or 1
+    cols = "".join(f'<col style="width:{100 * w / total:g}%">' for w in widths)
+    return f"<colgroup>{cols}</colgroup>\n"
 
 
 # ------------------------------------------------------------- grid tables
