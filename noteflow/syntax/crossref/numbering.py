@@ -51,7 +51,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from ..model import Block
+from ...model import Block
 
 log = logging.getLogger("noteflow")
 
@@ -260,7 +260,7 @@ def _front_matter(tokens: Sequence[Token], env: Mapping[str, Any], path: str) ->
         return front
     if not tokens or tokens[0].type != "front_matter":
         return {}
-    from ..yamlio import load_yaml  # the parse stage has already checked this YAML
+    from ...yamlio import load_yaml  # the parse stage has already checked this YAML
 
     value = load_yaml(tokens[0].content, what="front matter", path=path, line=1).value
     return value if isinstance(value, dict) else {}
