@@ -476,6 +476,7 @@ def test_include_parses_the_file_into_the_document(
     assert html.find("p").find("strong").text == "bold"
     assert "the included part" not in html.text  # its front matter is dropped
     assert [b.code for b in document.blocks] == ["from_include = 1\n"]
+    assert str(FIXTURES / "parts" / "included.md") in document.env["nf_assets"]
     assert html.find("div", "nf-missing").text == "include: parts/missing.md not found"
     assert any("cannot include parts/missing.md" in r.getMessage() for r in caplog.records)
     literal = html.find_all("div", "nf-display")[-1]

@@ -133,12 +133,18 @@ def include(call: DirectiveCall, expander: Expander) -> list[Token]:
 
 
 def _read(call: DirectiveCall, expander: Expander) -> str | None:
-    path = document_dir(expander.env) / call.argument.strip()
+    """The included file's text, listed in `env["nf_assets"]` (the page depends on it:
+    watch and build track it, as they track inlined images)."""
+    path = (document_dir(expander.env) / call.argument.strip()).resolve()
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         log.warning("%s: cannot include %s: %s", call.where, call.argument, err.__class__.__name__)
         return None
+    assets = expander.env.setdefault("nf_assets", [])
+    if str(path) not in assets:
+        assets.append(str(path))
+    return text
 
 
 def _missing(call: DirectiveCall) -> Token:
