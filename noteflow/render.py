@@ -129,6 +129,10 @@ def _meta(document: Document) -> dict[str, Any]:
     toc_title = page_option(front, "toc-title")
     if toc_title:
         meta["toc_title"] = str(toc_title)
+    if page_option(front, "toc") is True:
+        # The theme shows contents from three entries on; `toc: true` asks for them anyway.
+        entries = table_of_contents(document)
+        meta["toc_short"] = [{"anchor": a, "text": t, "children": []} for _, a, t in entries]
     return meta
 
 
@@ -172,7 +176,7 @@ def table_of_contents(document: Document) -> list[tuple[int, str, str]]:
                 for c in (tokens[i + 1].children or ())
                 if c.type in ("text", "code_inline")
             )
-            entries.append((int(token.tag[1]), str(token.attrGet("id")), text))
+            entries.append((int(token.tag[1]), str(token.attrGet("id")), text.strip()))
     return entries
 
 

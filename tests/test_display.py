@@ -295,10 +295,6 @@ def test_code_tools_menu_toggles_code_and_shows_the_source() -> None:
     assert "code-tools: true" in source.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="theme.render_page hides contents of under 3 entries (a toc_min_entries keyword asked)",
-)
 def test_toc_true_shows_a_short_contents_and_toc_depth_limits_it() -> None:
     page = render(document("folding.qmd"), {})
     toc = page.find("nav", "nf-toc")
