@@ -275,9 +275,9 @@ class Hooks:
         return echo is not False and "remove-input" not in _tags(block)
 
     def _shows_outputs(self, block: Block) -> bool:
-        return self._option(block, "output", True) is not False and "remove-output" not in _tags(
-            block
-        )
+        if "remove-output" in _tags(block):
+            return False
+        return self._option(block, "output", True) is not False
 
     def _code_and_outputs(
         self, token: Token, block: Block, result: BlockResult | None
@@ -304,7 +304,8 @@ class Hooks:
 
     def _code(self, token: Token, block: Block, collapsed: Sequence[str]) -> str:
         adapter = load_adapters().get(block.language)
-        lexer = adapter.pygments_lexer if adapter else "yaml"
+        fallback = block.language if block.kind == "code" else "yaml"  # a component's YAML
+        lexer = adapter.pygments_lexer if adapter else fallback
         annotations = token.meta.get("nf_annotations")
         if self._option(block, "echo") == "fenced":
             body = "".join(
