@@ -26,6 +26,7 @@ import yaml
 from ..adapters import adapter_for_fence
 from ..errors import DocumentError
 from ..model import Origin
+from ..yamlio import load_yaml
 from .lines import SourceText, generated
 from .shortcodes import front_matter_of
 
@@ -44,12 +45,14 @@ SEARCH_WINDOW = 40
 
 
 def jupytext_format(front_matter: Mapping[str, Any]) -> str | None:
-    """`markdown` or `myst` when the front matter is jupytext's (`jupyter: jupytext: ...`)."""
+    """`markdown` or `myst` when the front matter is jupytext's: a `jupyter:` mapping with
+    `jupytext:` (its format) or a `kernelspec:` (jupytext's header with its own metadata
+    filtered out); None otherwise (Quarto's `jupyter: python3` names a kernel)."""
     jupyter = front_matter.get("jupyter")
-    jupytext = jupyter.get("jupytext") if isinstance(jupyter, Mapping) else None
-    if not isinstance(jupytext, Mapping):
+    if not isinstance(jupyter, Mapping) or not {"jupytext", "kernelspec"} & set(jupyter):
         return None
-    representation = jupytext.get("text_representation")
+    jupytext = jupyter.get("jupytext")
+    representation = jupytext.get("text_representation") if isinstance(jupytext, Mapping) else None
     name = representation.get("format_name") if isinstance(representation, Mapping) else None
     return str(name) if name else "markdown"
 
@@ -99,7 +102,7 @@ def notebook_markdown(
     for index, cell in enumerate(notebook.cells):
         lines = cell.source.split("\n")
         source = SourceText(tuple(lines), tuple(locate(index, lines)))
-        if index == 0 and cell.cell_type == "raw" and cell.source.startswith("---"):
+        if index == 0 and _is_front_matter(cell):
             front = source
             continue
         written = cells.markdown(cell, source)
@@ -139,6 +142,21 @@ class _Cells:
 
 
 # ----------------------------------------------------------------------------- cells
+
+
+def _is_front_matter(cell: Any) -> bool:
+    """A first raw cell holding a YAML mapping between `---` lines (Quarto's and jupytext's
+    way to keep a document's front matter in a notebook); any other raw cell stays a cell."""
+    lines = cell.source.strip().split("\n")
+    if cell.cell_type != "raw" or len(lines) < 2 or lines[0].rstrip() != "---":
+        return False
+    if lines[-1].rstrip() not in ("---", "..."):
+        return False
+    try:
+        value = load_yaml("\n".join(lines[1:-1]), what="a raw cell", path=None, line=1).value
+    except DocumentError:
+        return False
+    return value is None or isinstance(value, Mapping)
 
 
 def _fence(lines: Sequence[str]) -> str:
