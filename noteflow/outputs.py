@@ -511,13 +511,16 @@ def is_text_output(output: Mapping[str, Any]) -> bool:
     return _is_display(output) and truncated_bytes(output) is None and not _is_image(output)
 
 
-def text_of(output: Mapping[str, Any]) -> str | None:
-    """The text a stream or a plain-text value shows (for `collapse`), else None."""
+def text_of(output: Mapping[str, Any], ctx: RenderContext) -> str | None:
+    """The text a stream or a value shown as text shows (for `collapse`), else None."""
     if _is_stream(output):
         return _text(output.get("text", ""))
-    if _is_display(output) and choose_mime(_data(output)) == "text/plain":
-        return _text(_data(output)["text/plain"]).removesuffix("\n") + "\n"
-    return None
+    if not _is_display(output):
+        return None
+    data = _knitr_data(_data(output)) if ctx.knitr else _data(output)
+    if choose_mime(data) != "text/plain":
+        return None
+    return _text(data["text/plain"]).removesuffix("\n") + "\n"
 
 
 def shown_outputs(

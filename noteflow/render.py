@@ -289,8 +289,9 @@ class Hooks:
         shows_outputs = result is not None and self._shows_outputs(block)
         if self._shows_code(block) and shows_outputs and self._collapses(block, ctx):
             shown = shown_outputs(outputs, ctx)
-            collapsed = [commented(text, ctx.comment) for text in map(text_of, shown) if text]
-            outputs = [output for output in shown if text_of(output) is None]
+            texts = [text_of(output, ctx) for output in shown]
+            collapsed = [commented(text, ctx.comment) for text in texts if text is not None]
+            outputs = [output for output, text in zip(shown, texts, strict=True) if text is None]
         code = self._code(token, block, collapsed) if self._shows_code(block) else ""
         shown_html = ""
         if shows_outputs and result is not None:

@@ -615,3 +615,6 @@ def test_r_values_print_as_knitr_shows_them(tmp_path: Path) -> None:
     asis = section(page, "kable-asis")
     assert asis.find("strong") is not None and asis.find("em") is not None
     assert asis.find("pre", "nf-stdout") is None
+    collapsed = section(page, "collapsed")
+    assert code_text(collapsed).splitlines() == ["x <- 1:3", "x", "## [1] 1 2 3"]
+    assert collapsed.find(cls="nf-outputs") is None
