@@ -70,7 +70,8 @@ NOT_DEFAULTS = PER_BLOCK_OPTIONS | {"engine", "ref-label", "dependson"}
 def parse_document(path: Path, text: str) -> Document:
     path = path.resolve()
     text = text.removeprefix("\ufeff")  # a byte order mark would hide the front matter
-    env: dict[str, Any] = {}
+    # Plugins resolve images, includes and `{doc}` links from the document's folder.
+    env: dict[str, Any] = {"nf_document_path": str(path), "nf_document_dir": str(path.parent)}
     tokens = markdown_parser().parse(text, env)
     front, defaults = read_front_matter(tokens, str(path))
     knitr = _is_knitr(path, tokens, front)
