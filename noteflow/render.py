@@ -380,6 +380,7 @@ class Hooks:
 
     def _context(self, block: Block) -> RenderContext:
         results = self._option(block, "results")
+        results = "hide" if results is False else results  # knitr's results=FALSE
         figure = self._figure(block)
         return RenderContext(
             markdown=render_output_markdown,
