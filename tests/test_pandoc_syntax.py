@@ -131,7 +131,7 @@ def test_callout_without_title_is_titled_with_its_kind(pages: dict[str, Node]) -
 def test_callout_title_attribute_id_and_markdown_body(pages: dict[str, Node]) -> None:
     tip = pages["callouts"].find(id="tip-one")
     assert "callout-tip" in tip.classes
-    assert words(tip.find(cls="callout-title")) == "Tip with a title"
+    assert words(tip.find(cls="callout-title")) == "Tip 1: Tip with a title"  # its id is a label
     assert words(tip.find(cls="callout-body").find("em")) == "Markdown"
     assert "title" not in tip.attrs and "data-title" not in tip.attrs
 
@@ -174,9 +174,16 @@ def test_bare_class_word_and_nested_callouts(pages: dict[str, Node]) -> None:
 
 def test_colons_in_a_code_fence_are_not_a_div(pages: dict[str, Node]) -> None:
     page = main(pages["callouts"])
-    assert len(page.find_all(cls="callout")) == 8  # six, one nested pair
+    assert len(page.find_all(cls="callout")) == 9  # seven, one nested pair
     code = [words(c) for c in page.find_all("pre")]
     assert any(c.startswith("::: {.callout-note}") for c in code)
+
+
+def test_callout_with_a_reference_id_is_numbered(pages: dict[str, Node]) -> None:
+    note = pages["callouts"].find(id="nte-numbered")
+    assert words(note.find(cls="callout-title")) == "Note 1"
+    links = {a.attrs["href"]: words(a) for a in pages["callouts"].find_all("a", cls="quarto-xref")}
+    assert links == {"#nte-numbered": "Note 1", "#tip-one": "Tip 1"}
 
 
 # ------------------------------------------------------------------------- tabsets
@@ -309,6 +316,24 @@ def test_grid_table_with_block_cells_and_caption(pages: dict[str, Node]) -> None
     assert [words(li) for li in rows[0].find_all("li")] == ["built-in wrapper", "bright color"]
     assert words(rows[1].find("strong")) == "cures"
     assert rows[1].find_all("p") == []  # a lone paragraph in a cell is shown without <p>
+
+
+def test_grid_table_without_header_and_with_alignment() -> None:
+    source = "+-----+:----:+\n| a   | b    |\n+-----+------+\n| c   | d    |\n+-----+------+\n"
+    table = parse_html(markdown_parser().render(source)).find("table")
+    assert table.find_all("thead") == []
+    assert [[words(td) for td in tr.find_all("td")] for tr in table.find_all("tr")] == [
+        ["a", "b"],
+        ["c", "d"],
+    ]
+    assert table.find_all("td")[1].attrs["style"] == "text-align:center"
+
+
+def test_column_widths_from_the_caption() -> None:
+    source = '| a | b |\n|---|---|\n| 1 | 2 |\n\n: {tbl-colwidths="[75,25]"}\n'
+    table = parse_html(markdown_parser().render(source)).find("table")
+    assert [c.attrs["style"] for c in table.find_all("col")] == ["width:75%", "width:25%"]
+    assert table.find_all("caption") == []
 
 
 def test_caption_line_without_a_table_stays_text(pages: dict[str, Node]) -> None:

@@ -91,9 +91,6 @@ def test_markdown_without_a_document_reads_no_file(folder: Path) -> None:
     assert 'src="red.png"' in html and "nf_assets" not in env
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs parse.parse_document to put nf_document_dir in the env"
-)
 def test_rendered_page_has_the_image_inlined_and_numbered(folder: Path) -> None:
     outcome = render_with_fake_kernel(folder / "images.md")
     assert outcome.output is not None

@@ -17,8 +17,10 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from ..crossref import is_reference_type
 from .attributes import Attributes, html_attributes
 from .divs import attributes_html, child_ranges, matching_close
+from .floats import caption_prefix_html
 
 KINDS = ("note", "tip", "warning", "important", "caution")
 _OWN_KEYS = frozenset(("title", "collapse", "appearance", "icon"))
@@ -35,6 +37,10 @@ class Callout:
     appearance: str
     icon: bool
     titled: bool
+    label: str = ""
+    """The callout's id when it is a cross-reference target (`#nte-x`, `#tip-x`)."""
+    own_title: bool = True
+    """False when the title is only the kind's name, which a numbered callout drops."""
 
 
 def callout_kind(attributes: Attributes) -> str | None:
@@ -48,7 +54,11 @@ def transform(tokens: list[Token], open_index: int, kind: str, state: StateCore)
     """Re-type the callout div at `open_index` into header and body parts, in place."""
     opening = tokens[open_index]
     attributes: Attributes = opening.meta["nf_attributes"]
+    label = attributes.id if is_reference_type(attributes.id.split("-", 1)[0]) else ""
     title = _take_title(tokens, open_index, attributes, kind, state)
+    own_title = title is not None and title.meta.get("nf_default_title") is None
+    if label and not own_title:  # "Note 1", not "Note 1: Note"
+        title = _inline("", state)
     appearance = attributes.get("appearance", "default")
     callout = Callout(
         kind=kind,
@@ -56,6 +66,8 @@ def transform(tokens: list[Token], open_index: int, kind: str, state: StateCore)
         appearance=appearance,
         icon=attributes.get("icon", "true").lower() != "false" and appearance != "minimal",
         titled=title is not None,
+        label=label,
+        own_title=own_title,
     )
     opening.type = "nf_callout_open"
     opening.meta["nf_callout"] = callout
@@ -98,7 +110,9 @@ def _take_title(
         del tokens[heading.start : heading.stop]
         return title
     if attributes.get("appearance", "default") == "default":
-        return _inline(kind.capitalize(), state)
+        title = _inline(kind.capitalize(), state)
+        title.meta["nf_default_title"] = True
+        return title
     return None
 
 
@@ -144,7 +158,8 @@ def render_header_open(
     callout: Callout = tokens[idx].meta["nf_callout"]
     tag = "summary" if callout.collapse else "div"
     icon = '<span class="callout-icon" aria-hidden="true"></span>' if callout.icon else ""
-    return f'<{tag} class="callout-header">{icon}<span class="callout-title">'
+    number = caption_prefix_html(env, callout.label, delimiter=callout.own_title)
+    return f'<{tag} class="callout-header">{icon}<span class="callout-title">{number}'
 
 
 def render_header_close(

@@ -69,16 +69,17 @@ def render_close(
     return "</figure>\n"
 
 
-def caption_prefix_html(env: EnvType, label: str) -> str:
+def caption_prefix_html(env: EnvType, label: str, *, delimiter: bool = True) -> str:
     """`<span …>Figure 1:</span> ` for a numbered target's caption; "" for any other.
 
     The caption's text follows as separate tokens, so this is `crossref.caption_html`
-    without the caption."""
+    without the caption (and without the `:` when there is no caption text)."""
     xrefs = env.get("nf_xrefs")
     target = xrefs.lookup(label) if xrefs is not None and label else None
     if target is None or not caption_prefix(target):
         return ""
-    prefix = caption_prefix(target) + ("" if target.sub else target.title_delim)
+    delimiter = delimiter and not target.sub
+    prefix = caption_prefix(target) + (target.title_delim if delimiter else "")
     return f'<span class="nf-caption-prefix">{escapeHtml(prefix)}</span> '
 
 
