@@ -255,6 +255,22 @@ def test_layout_attribute_gives_row_shares(pages: dict[str, Node]) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("attributes", "shown"),
+    [
+        ('.content-visible when-format="html"', True),
+        ('.content-visible when-format="pdf"', False),
+        ('.content-visible unless-format="pdf"', True),
+        ('.content-hidden when-format="html"', False),
+        ('.content-hidden unless-format="html"', True),
+        (".content-hidden", False),
+    ],
+)
+def test_conditional_content_for_an_html_page(attributes: str, shown: bool) -> None:
+    page = parse_html(markdown_parser().render(f"::: {{{attributes}}}\ntext\n:::\n"))
+    assert ("hidden" not in page.find("div").attrs) is shown
+
+
 def test_plain_div_keeps_id_classes_and_data_attributes(pages: dict[str, Node]) -> None:
     box = pages["layout"].find(id="box-1")
     assert box.tag == "div" and "my-box" in box.classes

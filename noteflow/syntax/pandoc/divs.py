@@ -181,6 +181,8 @@ def render_div_open(
     if _is_column(attributes) and attributes.get("width"):
         style = f"width:{attributes.get('width')};" + values.get("style", "")
         values["style"] = style
+    if not shown_in_html(attributes):
+        values["hidden"] = "hidden"
     if tokens[idx].meta.get("nf_layout"):
         values["class"] = " ".join(["quarto-layout-panel", "nf-layout", *attributes.classes])
     return f"<div{attributes_html(values)}>\n"
@@ -190,6 +192,26 @@ def render_div_close(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     return "</div>\n"
+
+
+HTML_FORMATS = frozenset(("html", "html4", "html5", "html:js"))
+"""The format names Quarto's `when-format` / `unless-format` match for an HTML page."""
+
+
+def shown_in_html(attributes: Attributes) -> bool:
+    """False for Quarto conditional content that an HTML page leaves out
+    (`.content-visible when-format="pdf"`, `.content-hidden when-format="html"`). Blocks
+    inside still run, as in Quarto; the page hides the div."""
+    when, unless = attributes.get("when-format"), attributes.get("unless-format")
+    if attributes.has_class("content-visible"):
+        return (not when or when in HTML_FORMATS) and unless not in HTML_FORMATS
+    if attributes.has_class("content-hidden"):
+        return not (
+            (not when and not unless)
+            or when in HTML_FORMATS
+            or (unless and unless not in HTML_FORMATS)
+        )
+    return True
 
 
 _COLUMN_WIDTH = frozenset(("width",))
