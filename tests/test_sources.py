@@ -299,6 +299,29 @@ def test_an_error_in_a_notebook_names_the_line_of_its_json() -> None:
     assert "#| timeout: [1" in lines[caught.value.line - 1]
 
 
+def test_a_first_raw_cell_that_is_not_a_yaml_mapping_stays_a_cell(tmp_path: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+    cells = [new_raw_cell("---\nContent.\n---"), new_code_cell("x = 1")]
+    nbformat.write(new_notebook(cells=cells), tmp_path / "raw.ipynb")
+    document = read_document(tmp_path / "raw.ipynb")
+    assert document.front_matter == {}
+    assert "Content." in document.source and len(document.blocks) == 1
+
+
+def test_a_jupytext_header_with_only_a_kernelspec_is_jupytext_markdown(tmp_path: Path) -> None:
+    kernelspec = (
+        "  kernelspec:\n    display_name: Python 3\n    language: python\n    name: python3\n"
+    )
+    header = f"---\njupyter:\n{kernelspec}---\n"
+    (tmp_path / "doc.md").write_text(header + "\n```python\nx = 1\n```\n", encoding="utf-8")
+    assert [b.code.strip() for b in read_document(tmp_path / "doc.md").blocks] == ["x = 1"]
+    quarto = "---\njupyter: python3\n---\n\n```python\nx = 1\n```\n"
+    (tmp_path / "quarto.md").write_text(quarto, encoding="utf-8")
+    assert read_document(tmp_path / "quarto.md").blocks == ()
+
+
 def test_a_file_that_is_not_a_notebook_is_a_document_error(tmp_path: Path) -> None:
     (tmp_path / "broken.ipynb").write_text("{not json", encoding="utf-8")
     with pytest.raises(DocumentError, match="not a Jupyter notebook"):
