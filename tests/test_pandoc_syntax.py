@@ -309,6 +309,15 @@ def test_bracketed_spans(pages: dict[str, Node]) -> None:
     assert [words(a) for a in links] == ["stays a link"]
 
 
+def test_subscript_and_superscript_as_in_pandoc() -> None:
+    html = markdown_parser().render("H~2~O is 2^10^ times ~~not~~ $x^2$ a~b c~d\n")
+    page = parse_html(html)
+    assert [words(n) for n in page.find_all("sub")] == ["2"]
+    assert [words(n) for n in page.find_all("sup")] == ["10"]
+    assert [words(n) for n in page.find_all("s")] == ["not"]
+    assert page.find_all("math") and "a~b c~d" in words(page)
+
+
 # -------------------------------------------------------------------------- tables
 
 

@@ -4,7 +4,8 @@
 - `callouts`, `tabsets`, `floats`, `layout`: what a div's classes and attributes make
   of it (a callout, a tabset, a numbered figure or table, a grid of cells);
 - `headings`: heading attributes `## Data {#data .cls}` and bracketed spans `[text]{.cls}`;
-- `tables`: table captions (`: Caption {#tbl-x}`, `Table: …`) and grid tables.
+- `tables`: table captions (`: Caption {#tbl-x}`, `Table: …`) and grid tables;
+- Pandoc's `H~2~O` subscripts and `2^10^` superscripts (mdit-py-plugins' own rules).
 
 This module installs them and runs the core rule that gives each div its kind.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from mdit_py_plugins.subscript import sub_plugin
+from mdit_py_plugins.superscript import superscript_plugin
 
 from . import callouts, divs, floats, headings, layout, tables, tabsets
 from .attributes import Attributes
@@ -21,6 +24,8 @@ from .attributes import Attributes
 def plugin(md: MarkdownIt) -> None:
     """Add the Pandoc syntax rules and the render rules of their tokens to `md`."""
     divs.plugin(md)
+    md.use(sub_plugin)
+    md.use(superscript_plugin)
     headings.plugin(md)
     tables.plugin(md)
     # After inline parsing and heading attributes (a tab's or a callout's heading keeps
