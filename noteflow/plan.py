@@ -72,11 +72,12 @@ def skip_reason(planned: PlannedBlock) -> str:
 def _skip_reason(node: Node, skipped: Mapping[BlockId, str]) -> str:
     """A block skipped because its language cannot run here, or because it reads a name
     only such a block defines. Nothing of it is looked up in the cache or stored."""
-    if node.block.kind == "component" or node.block.option("eval") is False:
+    if node.block.option("eval") is False:
         return ""
-    missing = missing_kernel_reason(node.block.language, node.kernel)
-    if missing:
-        return missing
+    if node.block.kind != "component":
+        missing = missing_kernel_reason(node.block.language, node.kernel)
+        if missing:
+            return missing
     for item in node.inputs:
         if item.producer is not None and item.producer in skipped:
             return f"needs {item.name} from {item.producer}, which was skipped"

@@ -79,12 +79,14 @@ def test_blocks_without_a_kernel_are_skipped_and_the_rest_runs(
         "reads-x": "skipped",
         "reads-y": "skipped",
         "independent": "executed",
+        "shown-x": "skipped",
     }
     assert results["from-r"].reason.startswith(
         "no kernel for r: kernelspec 'nosuchkernel' is not installed"
     )
     assert results["reads-x"].reason == "needs x from from-r, which was skipped"
     assert results["reads-y"].reason == "needs y from reads-x, which was skipped"
+    assert results["shown-x"].reason == "needs x from from-r, which was skipped"
     # One warning for the language, naming the file and the first block's line.
     warnings = [r.getMessage() for r in caplog.records if "no kernel for r" in r.getMessage()]
     assert len(warnings) == 1 and "missing-kernel.md:13:" in warnings[0]
