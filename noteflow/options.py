@@ -115,7 +115,6 @@ _ALIASES = {
     "dpi": "fig-dpi",
     "tag": "tags",
 }
-_RESULTS_TO_OUTPUT: dict[str, Any] = {"asis": "asis", "hide": False, "markup": True}
 _MYST_TAGS: dict[str, tuple[str, Any]] = {
     "remove-input": ("echo", False),
     "remove-output": ("output", False),
@@ -758,19 +757,8 @@ def _canonical(key: Any, value: Any, *, path: str, line: int) -> tuple[str, Any]
         )
     name = re.sub(r"[._]", "-", key.lower())
     name = _ALIASES.get(name, name)
-    if name == "results":
-        name, value = _results_to_output(value)
     check = _CHECKS.get(name)
     return name, value if check is None else check(name, value, path=path, line=line)
-
-
-def _results_to_output(value: Any) -> tuple[str, Any]:
-    """knitr's `results` as noteflow's `output` when it has a meaning there."""
-    if value is False:
-        return "output", False
-    if isinstance(value, str) and value in _RESULTS_TO_OUTPUT:
-        return "output", _RESULTS_TO_OUTPUT[value]
-    return "results", value
 
 
 def _check_bool(key: str, value: Any, *, path: str, line: int) -> bool:

@@ -523,12 +523,19 @@ def text_of(output: Mapping[str, Any], ctx: RenderContext) -> str | None:
     return _text(data["text/plain"]).removesuffix("\n") + "\n"
 
 
+def _is_hidden_glue(output: Mapping[str, Any]) -> bool:
+    """A value glued with `display=False` (MyST-NB): shown only where `{glue}` pastes it."""
+    metadata = output.get("metadata") if isinstance(output, Mapping) else None
+    scrapbook = metadata.get("scrapbook") if isinstance(metadata, Mapping) else None
+    return isinstance(scrapbook, Mapping) and bool(scrapbook.get("mime_prefix"))
+
+
 def shown_outputs(
     outputs: Sequence[Mapping[str, Any]], ctx: RenderContext
 ) -> list[Mapping[str, Any]]:
     """The outputs the page shows, in order: after the last `clear_output`, streams merged,
     text output dropped under `results: hide`."""
-    shown = _merge_streams(_after_last_clear(outputs))
+    shown = [o for o in _merge_streams(_after_last_clear(outputs)) if not _is_hidden_glue(o)]
     if ctx.results == "hide":
         shown = [output for output in shown if not is_text_output(output)]
     return shown

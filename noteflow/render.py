@@ -39,7 +39,7 @@ from pygments.util import ClassNotFound
 from . import __version__
 from .adapters import load_adapters
 from .markdown import markdown_parser, output_markdown_parser, render_output_markdown
-from .mathml import latex_to_html
+from .mathml import latex_to_html, math_font_style
 from .model import Block, BlockId, BlockResult, Document, RunSummary
 from .outputs import (
     FigureSpec,
@@ -98,7 +98,7 @@ def render_html(
         meta=_meta(document),
         toc=table_of_contents(document),
         footer=footer,
-        extra_head=extra_head,
+        extra_head=extra_head + math_font_style(body),
     )
 
 
@@ -176,7 +176,9 @@ def table_of_contents(document: Document) -> list[tuple[int, str, str]]:
                 for c in (tokens[i + 1].children or ())
                 if c.type in ("text", "code_inline")
             )
-            entries.append((int(token.tag[1]), str(token.attrGet("id")), text.strip()))
+            number = token.attrGet("data-number")  # under number-sections
+            text = f"{number} {text.strip()}" if number else text.strip()
+            entries.append((int(token.tag[1]), str(token.attrGet("id")), text))
     return entries
 
 
@@ -378,6 +380,16 @@ class Hooks:
             return _details("nf-fold nf-fold-output", MYST_TOGGLES["hide-output"], shown)
         return shown
 
+    def _document_markdown(self, text: str) -> str:
+        """Markdown that belongs to the document (`output: asis`, an included file): rendered
+        as if written in it, raw HTML kept, its references resolved against the page's."""
+        env = {
+            key: value
+            for key, value in self.document.env.items()
+            if key in ("nf_xrefs", "nf_document_path", "nf_document_dir")
+        }
+        return markdown_parser().render(text, env)
+
     def _context(self, block: Block) -> RenderContext:
         results = self._option(block, "results")
         results = "hide" if results is False else results  # knitr's results=FALSE
@@ -387,7 +399,7 @@ class Hooks:
             math=lambda latex, display: latex_to_html(latex, display=display),
             blob=self.store.blob,
             fig_alt=self._alt(block, figure),
-            document_markdown=_document_markdown,
+            document_markdown=self._document_markdown,
             asis=self._option(block, "output") == "asis" or results == "asis",
             block_id=block.id,
             figure=figure,
@@ -545,12 +557,6 @@ def _inline_markdown(result: BlockResult) -> str | None:
             source = "".join(text) if isinstance(text, list) else str(text)
             return output_markdown_parser().renderInline(source.strip())
     return None
-
-
-def _document_markdown(text: str) -> str:
-    """Markdown that belongs to the document (`output: asis`, an included file): rendered
-    as if written in it, raw HTML kept."""
-    return markdown_parser().render(text)
 
 
 # -------------------------------------------------------------------------- code

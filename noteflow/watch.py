@@ -229,11 +229,13 @@ STARTING_PAGE = (
 
 
 def watched_paths(plan: Plan, store: Store | None = None) -> set[Path]:
-    """The document and the files it includes, the files its blocks read (declared, and once
-    a run has recorded them, seen), its lock files and its theme's files."""
+    """The document, the files it includes and inlines, the files its blocks read (declared,
+    and once a run has recorded them, seen), its lock files and its theme's files."""
     document = plan.graph.document
     base = document.path.parent
     paths = {document.path, *document.included}
+    # Images the page inlines and files MyST includes (the syntax plugins list them).
+    paths.update(Path(p).resolve() for p in document.env.get("nf_assets", ()))
     for node in plan.graph.nodes:
         paths.update((base / f).resolve() for f in node.files)
     for planned in plan.blocks:

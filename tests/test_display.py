@@ -594,13 +594,11 @@ def test_matplotlib_subfigures_in_a_grid(tmp_path: Path) -> None:
 
 
 @pytest.mark.kernel
-@pytest.mark.xfail(
-    strict=True, reason="options.py turns `results: hide` into `output: false` (asked)"
-)
 def test_results_hide_keeps_the_figure_with_a_real_kernel(tmp_path: Path) -> None:
     block = section(rendered(tmp_path, "kernel_figures.qmd", "python3"), "hidden-text")
-    assert "printed text" not in block.text()
-    assert block.find("img") is not None
+    outputs = block.find("div", "nf-outputs")
+    assert outputs is not None and outputs.find("img") is not None
+    assert "printed text" not in outputs.text()
 
 
 @pytest.mark.kernel

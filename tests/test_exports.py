@@ -233,7 +233,8 @@ def test_markdown_export_of_a_real_render_has_its_figure(tmp_path: Path) -> None
 
 @pytest.mark.kernel
 def test_notebook_export_runs_top_to_bottom_with_nbclient(tmp_path: Path) -> None:
-    nbclient = pytest.importorskip("nbclient")
+    import nbclient  # a test extra
+
     folder = tmp_path / "exports"
     shutil.copytree(EXPORTS, folder)
     document, summary, store, plan = _render_for_real(folder)

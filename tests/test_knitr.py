@@ -163,9 +163,9 @@ def test_expand_noweb_indents_recurses_and_keeps_unknown_labels() -> None:
         ("{r fig.width=7, fig.height=5}", {"fig-width": 7, "fig-height": 5}),
         ("{r fig.dim=c(4, 3)}", {"fig-width": 4, "fig-height": 3}),
         ("{r out.width='50%', dpi=200}", {"out-width": "50%", "fig-dpi": 200}),
-        ("{r results='hide'}", {"output": False}),
-        ("{r results='asis'}", {"output": "asis"}),
-        ("{r results='markup'}", {"output": True}),
+        ("{r results='hide'}", {"results": "hide"}),
+        ("{r results='asis'}", {"results": "asis"}),
+        ("{r results='markup'}", {"results": "markup"}),
         ("{r results='hold'}", {"results": "hold"}),
         ("{r message=FALSE, warning=F}", {"message": False, "warning": False}),
         ("{r comment=NA, collapse=TRUE}", {"comment": None, "collapse": True}),
@@ -216,10 +216,10 @@ def test_knitr_options_in_the_fixture() -> None:
     assert (chunk.option("label"), chunk.option("fig-cap")) == ("my chunk", "A plot")
     assert (chunk.option("fig-dpi"), chunk.option("out-width")) == (96, "50%")
     quiet = blocks["quiet"]
-    assert (quiet.option("message"), quiet.option("warning"), quiet.option("output")) == (
+    assert (quiet.option("message"), quiet.option("warning"), quiet.option("results")) == (
         False,
         False,
-        False,
+        "hide",
     )
     assert quiet.option("collapse") is True
 

@@ -132,7 +132,6 @@ def test_no_math_no_font() -> None:
     assert math_font_style("<p>Prices are $5 and $10.</p>") == ""
 
 
-@pytest.mark.xfail(strict=True, reason="needs render.render_html to add math_font_style(body)")
 def test_page_carries_the_math_font_only_when_it_has_math(folder: Path) -> None:
     with_math = render_with_fake_kernel(folder / "math.md").output
     without = render_with_fake_kernel(folder / "nomath.md").output
