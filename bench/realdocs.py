@@ -20,6 +20,11 @@ into this repository: DIR is a cache folder outside it.
 - `--check` then reads each written page and checks the features the YAML lists for the
   document (see CHECKS), printing which pass and why the others fail. `--no-render`
   checks the pages of the previous run without rendering again.
+- `--noteflow-src TREE` runs another noteflow source tree (for instance a commit exported
+  with `git archive`), so two versions can be surveyed the same way; `--compare OLD.json`
+  prints, per document, what changed since an earlier summary; `--markdown FILE` writes
+  the table for a closing note (document and upstream path, cells run, features checked,
+  differences left).
 
 Plain measurement of behaviour, no timing claims. Exit status 0 when the survey ran, 2 when
 the survey itself is broken (a missing cache file, a bad YAML entry).
@@ -98,6 +103,8 @@ def cached_file(docs_dir: Path, repo: str, path: str) -> Path:
 
 def fill_from_git(docs: list[Doc], docs_dir: Path, repo: str, git_dir: Path) -> int:
     """Write every listed file of `repo` from `git_dir` at its pinned commit into the cache."""
+    if (git_dir / ".git").is_dir():
+        git_dir = git_dir / ".git"
     written = 0
     for doc in docs:
         if doc.repo != repo:
