@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import NoteflowError
 from .model import Entry, Plan, PlannedBlock
+from .plan import skip_reason
 from .store import LocalStore
 
 GRACE_SECONDS = 3600
@@ -40,6 +41,8 @@ def list_cache(plan: Plan, store: LocalStore) -> list[CacheRow]:
         entry = store.get(planned.key)
         if planned.node.block.option("eval") is False:
             status = "skipped (eval: false)"
+        elif skip_reason(planned):
+            status = f"skipped ({skip_reason(planned)})"
         elif entry is None:
             status = f"stale ({planned.reason})"
         elif entry.status == "failed":

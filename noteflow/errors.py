@@ -58,10 +58,6 @@ class GraphError(NoteflowError):
     """The dataflow cannot be built: an unknown name, a duplicate label, a cycle."""
 
 
-class KernelNotFoundError(NoteflowError):
-    """A block needs a kernel that is not installed."""
-
-
 class FrozenError(NoteflowError):
     """`--frozen` found stale blocks."""
 

@@ -182,7 +182,8 @@ class PlannedBlock:
     """The decoded key encoding, kept to explain a miss ("why did this re-run?")."""
     stale: bool
     reason: str
-    """Why it runs (`new`, `code changed`, `upstream x changed`, ...); '' when cached."""
+    """Why it runs (`new`, `code changed`, `upstream x changed`, ...); '' when cached; for a
+    block that is not stale and has no entry, why it is skipped (`plan.skip_reason`)."""
     entry: Entry | None
     """The cache entry served when not stale."""
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from .errors import FrozenError, StrictError
 from .execute import EventHandler, Executor
+from .gfm import default_output
 from .graph import build_graph
 from .model import Document, Plan, RunSummary
 from .plan import manifest_for, plan_render, skip_reason
@@ -29,7 +30,7 @@ CACHE_DIR_NAME = ".noteflow"
 class RenderOptions:
     output: Path | None = None
     """Where the page goes; default: beside the document with the format's suffix."""
-    to: Literal["html", "ipynb"] = "html"
+    to: Literal["html", "ipynb", "md"] = "html"
     params: Mapping[str, Any] = field(default_factory=dict)
     force: bool | Collection[str] = False
     strict: bool = False
@@ -93,7 +94,7 @@ def render_document(
             line=plan.graph.node(first.block_id).block.line,
             block=first.block_id,
         )
-    output = write_output(document, summary, store, options)
+    output = write_output(document, summary, store, options, plan.graph.params)
     if plan.graph.problems:
         raise plan.graph.problems[0]  # the page is written; the bad input still fails the run
     return RenderOutcome(document, plan, summary, output)
@@ -125,17 +126,26 @@ def _check_frozen(plan: Plan, path: str) -> None:
 
 
 def output_path(document: Document, options: RenderOptions) -> Path:
-    return options.output or document.path.with_suffix("." + options.to)
+    return options.output or default_output(document.path, options.to)
 
 
 def write_output(
-    document: Document, summary: RunSummary, store: LocalStore, options: RenderOptions
+    document: Document,
+    summary: RunSummary,
+    store: LocalStore,
+    options: RenderOptions,
+    params: Mapping[str, Any] | None = None,
 ) -> Path:
+    """Write the output file; `params`: the values in force (the notebook's parameters cell)."""
     target = output_path(document, options)
+    if options.to == "md":
+        from .gfm import write_markdown
+
+        return write_markdown(document, summary, store, target)
     if options.to == "ipynb":
         from .notebook import to_notebook, write_notebook  # nbformat is slow to import
 
-        text = write_notebook(to_notebook(document, summary, store))
+        text = write_notebook(to_notebook(document, summary, store, params))
     else:
         text = render_html(document, summary, store)
     atomic_write(target, text.encode("utf-8"))

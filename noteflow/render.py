@@ -369,8 +369,9 @@ class Hooks:
     ) -> str:
         if result.status == "not-run":
             return f'<div class="nf-notrun">{html.escape(result.reason or "not run")}</div>\n'
-        if result.status == "skipped":
-            return ""
+        if result.status == "skipped":  # no kernel for the language: say so, with the fix
+            reason = html.escape(result.reason)
+            return f'<div class="nf-skipped">{reason}</div>\n' if result.reason else ""
         inner = render_outputs(outputs, ctx)
         if not inner:
             return ""

@@ -252,3 +252,21 @@ def test_notebook_export_runs_top_to_bottom_with_nbclient(tmp_path: Path) -> Non
              for k in o.get("data", {})}  # fmt: skip
     assert "image/png" in kinds
     assert json.loads(json.dumps(notebook.metadata))["title"] == "Export report"
+
+
+@pytest.mark.kernel
+def test_cli_to_md_writes_markdown_beside_a_qmd_and_never_over_a_md(tmp_path: Path) -> None:
+    from noteflow.cli import main
+
+    source = (
+        "---\ntitle: Sums\n---\n\nThe sum:\n\n```{python}\n#| label: total\nprint(1 + 2)\n```\n"
+    )
+    (tmp_path / "report.qmd").write_text(source, encoding="utf-8")
+    (tmp_path / "notes.md").write_text(source, encoding="utf-8")
+    assert main(["render", "--to", "md", "-q", str(tmp_path / "report.qmd")]) == 0
+    assert main(["render", "--to", "md", "-q", str(tmp_path / "notes.md")]) == 0
+    written = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "```python\nprint(1 + 2)\n```" in written and "#|" not in written
+    assert "```\n3\n```" in written and "<html" not in written
+    assert (tmp_path / "notes.md").read_text(encoding="utf-8") == source
+    assert "```\n3\n```" in (tmp_path / "notes.out.md").read_text(encoding="utf-8")
