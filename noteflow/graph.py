@@ -67,14 +67,28 @@ ANY_EFFECT = "*"
 
 
 def build_graph(document: Document, overrides: Mapping[str, Any] | None = None) -> Graph:
-    """Resolve every block's inputs; raises GraphError for unknown names and cycles."""
-    params = resolve_params(document, overrides or {})
-    builder = _Builder(document, params)
-    nodes = [builder.add_or_mark(block) for block in document.blocks]
-    order = topological_order(nodes, str(document.path))
-    return Graph(
-        document=document, nodes=tuple(order), params=params, problems=tuple(builder.problems)
-    )
+    """Resolve every block's inputs; raises GraphError for unknown names and cycles.
+
+    Errors name the file and line the user wrote: a block from an included file, a script
+    or a notebook is reported there, not at its line in the text noteflow parsed.
+    """
+    try:
+        params = resolve_params(document, overrides or {})
+        builder = _Builder(document, params)
+        nodes = [builder.add_or_mark(block) for block in document.blocks]
+        order = topological_order(nodes, str(document.path))
+    except GraphError as err:
+        raise _at_origin(err, document) from None
+    problems = tuple(_at_origin(problem, document) for problem in builder.problems)
+    return Graph(document=document, nodes=tuple(order), params=params, problems=problems)
+
+
+def _at_origin(error: GraphError, document: Document) -> GraphError:
+    """`error` moved from a line of the parsed text to where that line was written."""
+    if error.path == str(document.path) and error.line:
+        origin = document.origin(error.line)
+        error.path, error.line = str(origin.path), origin.line or None
+    return error
 
 
 def resolve_params(document: Document, overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -414,3 +414,18 @@ def test_render_a_knitr_spin_script(tmp_path: Path) -> None:
     pre = "".join(page_text(folder / "spin.html", "pre").inside["pre"])
     assert "5.5" in pre
     assert "mean(x)" not in pre  # echo=FALSE
+
+
+def test_a_graph_error_in_an_included_file_names_that_file_and_line(tmp_path: Path) -> None:
+    from noteflow.errors import GraphError
+    from noteflow.graph import build_graph
+
+    (tmp_path / "_part.qmd").write_text(
+        "Some text.\n\n```{python}\n#| uses: [nosuch]\nprint(1)\n```\n", encoding="utf-8"
+    )
+    main = tmp_path / "main.qmd"
+    main.write_text("# Main\n\n{{< include _part.qmd >}}\n", encoding="utf-8")
+    problems = build_graph(read_document(main)).problems
+    assert len(problems) == 1 and isinstance(problems[0], GraphError)
+    assert "nosuch" in problems[0].message
+    assert (problems[0].path, problems[0].line) == (str(tmp_path / "_part.qmd"), 3)
