@@ -82,7 +82,18 @@ class Document:
 
     @property
     def title(self) -> str:
-        return str(self.front_matter.get("title") or self.path.stem)
+        """The front matter's title, else the first `#` heading's text (as Jupyter Book and
+        Quarto notebooks take it), else the file name."""
+        return str(self.front_matter.get("title") or self._first_heading() or self.path.stem)
+
+    def _first_heading(self) -> str:
+        for index, token in enumerate(self.tokens[:-1]):
+            if token.type == "heading_open" and token.tag == "h1":
+                inline = self.tokens[index + 1]
+                children = inline.children or ()
+                text = "".join(c.content for c in children if c.type in ("text", "code_inline"))
+                return text.strip()
+        return ""
 
     def origin(self, line: int) -> Origin:
         """The file and line a 1-based line of `source` was written on (for messages)."""

@@ -633,3 +633,17 @@ def test_bad_front_matter_exits_2_with_one_line_and_no_traceback(
         "'2026-13-45' is not a date (month must be in 1..12)"
     )
     assert "Traceback" not in err and not (tmp_path / "doc.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("---\ntitle: From YAML\n---\n\n# A heading\n", "From YAML"),
+        ("Intro.\n\n# First `code` heading {#top}\n\n# Second\n", "First code heading"),
+        ("## Only a section\n", "page"),
+    ],
+)
+def test_the_page_title_comes_from_the_front_matter_or_the_first_h1(
+    tmp_path: Path, text: str, title: str
+) -> None:
+    assert parse_document(tmp_path / "page.md", text).title == title
