@@ -49,6 +49,25 @@ def figure(call: DirectiveCall, expander: Expander) -> list[Token]:
     return [*tokens, close_tag(call, "figure")]
 
 
+def figure_md(call: DirectiveCall, expander: Expander) -> list[Token]:
+    """MyST-Parser's `{figure-md} name`: the body's first paragraph holds the image (as
+    Markdown), the rest is the caption; the argument or `:name:` is the target."""
+    label = call.label or call.argument.strip()
+    body = expander.body(call)
+    image_end = next((i for i, t in enumerate(body) if t.type == "paragraph_close"), -1) + 1
+    picture, caption_body = body[1 : image_end - 1], body[image_end:]
+    caption = first_inline(caption_body)
+    if caption is not None and label:
+        caption.meta["myst_number"] = label
+    classes = ["nf-figure", "myst-figure", _align(call), *call.classes]
+    start = open_tag(call, "figure", classes=classes, ident=label)
+    mark_target(start, label, "fig", caption.content if caption else "")
+    tokens = [start, *picture]
+    if caption_body:
+        tokens += wrap(call, "figcaption", caption_body)
+    return [*tokens, close_tag(call, "figure")]
+
+
 def image(call: DirectiveCall, expander: Expander) -> list[Token]:
     """`{image} path`: an image, aligned and sized as its options say."""
     classes = ["nf-image", _align(call)]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from markdown_it.token import Token
 from markdown_it.utils import EnvType
 
-from . import blocks, glue, tables
+from . import blocks, evaluate, glue, tables
 from .calls import DirectiveCall
 from .tokens import inline, leaf, mark_target, titled, void_tag, wrap
 
@@ -173,6 +173,21 @@ def raw(call: DirectiveCall, expander: Expander) -> list[Token]:
     return [Token("html_block", "", 0, map=call.map, level=call.level, content=call.body)]
 
 
+def demo(call: DirectiveCall, expander: Expander) -> list[Token]:
+    """mystmd's `{myst}` and MyST-Parser's documentation `{myst-example}`: the body shown
+    as MyST source, then rendered (`:alt-output:` renders other text in its place)."""
+    language = call.text_option("highlight", "markdown")
+    source = leaf(call, "myst_code", call.body.rstrip("\n") + "\n", language=language)
+    shown = call.text_option("alt-output")
+    rendered = expander.markdown(shown, call.body_line, call.level + 2) if shown else None
+    inner = [
+        *wrap(call, "div", [source], classes=["myst-example-source"]),
+        *wrap(call, "div", rendered or expander.body(call), classes=["myst-example-render"]),
+    ]
+    classes = ["myst-example", "nf-myst-demo", *call.classes]
+    return _named(call, wrap(call, "div", inner, classes=classes, ident=call.label))
+
+
 def unknown_directive(call: DirectiveCall, expander: Expander) -> list[Token]:
     """A directive noteflow does not know: its body in a marked box."""
     return [leaf(call, "myst_unknown", call.body, name=call.name, argument=call.argument)]
@@ -205,7 +220,10 @@ DIRECTIVES: dict[str, Build] = {
     "tab-set": tab_set,
     "tab-item": tab_item,
     "raw": raw,
+    "myst": demo,
+    "myst-example": demo,
     "figure": blocks.figure,
+    "figure-md": blocks.figure_md,
     "image": blocks.image,
     "math": blocks.math,
     "code": blocks.code,
@@ -224,5 +242,7 @@ DIRECTIVES: dict[str, Build] = {
     "glue:figure": glue.glue_figure,
     "glue:math": glue.glue_math,
     "glue:md": glue.glue_markdown,
+    "eval": evaluate.eval_block,
+    "eval:figure": evaluate.eval_figure,
 }
 """Directive name -> builder of its tokens."""

@@ -18,6 +18,8 @@ from markdown_it.utils import EnvType
 
 from .calls import DirectiveCall, directive_call, document_path
 from .directives import DIRECTIVES, unknown_directive
+from .evaluate import LANGUAGE_KEY
+from .inlines import eval_language
 
 log = logging.getLogger("noteflow")
 
@@ -77,4 +79,5 @@ class Expander:
 
 def expand_directives(state: StateCore) -> None:
     """Core rule: every directive fence of the document replaced by its tokens."""
+    state.env.setdefault(LANGUAGE_KEY, eval_language(state.tokens))
     state.tokens = Expander(state.md, state.env).expand(state.tokens)

@@ -114,6 +114,27 @@ def abbr(content: str, env: EnvType, where: str) -> str:
     return f'<abbr title="{html.escape(match["title"])}">{html.escape(match["text"])}</abbr>'
 
 
+def api(kind: str) -> Role:
+    """A Sphinx domain role (`{py:func}`, `{class}`): the object's name as code, as
+    Sphinx shows a reference it cannot link (`~` keeps the last part, functions get
+    `()`)."""
+
+    def role(content: str, env: EnvType, where: str) -> str:
+        text, target = split_target(content)
+        shown = text or target.lstrip("!")
+        if not text and shown.startswith("~"):
+            shown = shown[1:].rsplit(".", 1)[-1]
+        if not text and kind in ("func", "meth") and not shown.endswith(")"):
+            shown += "()"
+        return f'<code class="xref py py-{kind}">{html.escape(shown)}</code>'
+
+    return role
+
+
+PY_ROLES = ("func", "meth", "class", "mod", "attr", "obj", "data", "exc", "const", "type")
+"""The Python domain's object roles, written `{py:func}` or (default domain) `{func}`."""
+
+
 def tag(name: str, classes: str = "") -> Role:
     attribute = f' class="{classes}"' if classes else ""
     return lambda content, env, where: f"<{name}{attribute}>{html.escape(content)}</{name}>"
@@ -145,6 +166,8 @@ ROLES: dict[str, Role] = {
     "emphasis": tag("em"),
     "strong": tag("strong"),
     "dfn": tag("dfn"),
+    **{f"py:{kind}": api(kind) for kind in PY_ROLES},
+    **{kind: api(kind) for kind in PY_ROLES},
     **{name: _glue(name) for name in ("glue", "glue:", "glue:any", "glue:text", "glue:md")},
 }
 """Role name -> its renderer."""

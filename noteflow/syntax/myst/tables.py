@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from markdown_it.token import Token
 
 from .calls import DirectiveCall
-from .tokens import inline, mark_target, void_tag
+from .tokens import close_tag, inline, mark_target, open_tag, void_tag, wrap
 
 if TYPE_CHECKING:
     from .expand import Expander
@@ -50,12 +50,26 @@ def table(call: DirectiveCall, expander: Expander) -> list[Token]:
     """`{table} caption` around a Markdown table: the caption and `:name:` go on it."""
     body = expander.body(call)
     start = next((t for t in body if t.type == "table_open"), None)
+    if start is None and any("<table" in t.content for t in body if t.type == "html_block"):
+        return _captioned_html(call, body)
     if start is None:
         log.warning("%s: a {table} directive holds no table; its body is shown", call.where)
         return body
     _label_table(call, start, call.argument)
     at = body.index(start) + 1
     return [*body[:at], *_caption(call, call.argument), *body[at:]]
+
+
+def _captioned_html(call: DirectiveCall, body: list[Token]) -> list[Token]:
+    """A `{table}` around an HTML table (an included `.html` file, as mystmd allows):
+    a `<figure>` whose numbered caption comes first, as a table's caption does."""
+    start = open_tag(call, "figure", classes=["nf-table-figure", *call.classes], ident=call.label)
+    mark_target(start, call.label, "tbl", call.argument)
+    caption = inline(call, call.argument)
+    if call.label:
+        caption.meta["myst_number"] = call.label
+    heading = wrap(call, "figcaption", [caption]) if call.argument else []
+    return [start, *heading, *body, close_tag(call, "figure")]
 
 
 def table_tokens(
