@@ -1,0 +1,180 @@
+"""MyST pages as MyST-NB, MyST-Parser and mystmd show them, from cases met in their docs.
+
+Fast tests parse and render the fixtures in `fixtures/myst_fidelity/` (no kernel):
+which documents are MyST (so `%`, `(label)=` and `+++` lines are not eaten in Quarto or
+R Markdown prose), `{myst}` / `{myst-example}` demos, `{figure-md}`, Python domain roles,
+a `{table}` around an included HTML table, and `{eval}` directives as blocks. Kernel tests
+render the repository's MyST example and the `{eval}` fixture with a real Python kernel.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from test_myst import Element, normalised, page
+
+from noteflow.parse import parse_document
+from noteflow.pipeline import RenderOptions, render_document
+from noteflow.render import render_body
+from noteflow.store import LocalStore
+from noteflow.syntax.myst.dialect import has_myst_signs
+
+FIXTURES = Path(__file__).parent / "fixtures" / "myst_fidelity"
+EXAMPLE = Path(__file__).parent.parent / "examples" / "myst.md"
+
+
+def rendered(name: str, tmp_path: Path) -> Element:
+    path = FIXTURES / name
+    document = parse_document(path, path.read_text(encoding="utf-8"))
+    return page(render_body(document, {}, LocalStore(tmp_path / ".noteflow")))
+
+
+def paragraphs(html: Element) -> list[str]:
+    return [normalised(p.text) for p in html.find_all("p")]
+
+
+# ------------------------------------------------------------------ which documents are MyST
+
+
+@pytest.mark.parametrize("name", ["survey.qmd", "survey.Rmd"])
+def test_pandoc_documents_keep_percent_target_and_plus_lines(name: str, tmp_path: Path) -> None:
+    shown = paragraphs(rendered(name, tmp_path))
+    assert "% of the vote went to the first option, as the table shows." in shown
+    assert "(a)=" in shown
+    assert "+++" in shown
+
+
+def test_markdown_without_myst_signs_keeps_percent_lines(tmp_path: Path) -> None:
+    html = rendered("plain.md", tmp_path)
+    assert "% of readers skipped this line in a MyST page; here it is prose." in paragraphs(html)
+    assert "% a MyST comment" in html.find("pre").text  # the example in the code block
+
+
+def test_a_myst_document_hides_comments_and_uses_targets(tmp_path: Path) -> None:
+    html = rendered("myst-signs.md", tmp_path)
+    assert "a comment nobody reads" not in html.text
+    assert html.by_id("the-end").tag == "h2"
+    assert html.find("a", "nf-ref").attrs["href"] == "#the-end"
+
+
+def test_myst_nb_front_matter_makes_a_document_myst(tmp_path: Path) -> None:
+    html = rendered("kernelspec.md", tmp_path)
+    assert "hidden" not in html.text
+    assert paragraphs(html) == ["Shown."]
+
+
+@pytest.mark.parametrize(
+    ("source", "myst"),
+    [
+        ("# Title\n\n% 50 of them\n", False),
+        ("```{note}\nHi\n```\n", True),
+        (":::{figure} a.png\n:::\n", True),
+        ("```{python}\n1\n```\n", False),  # a Quarto block
+        ("```{code-cell} ipython3\n1\n```\n", True),
+        ("Inline `{python} x` is Quarto.\n", False),
+        ("See {ref}`x`.\n", True),
+        ("(label)=\n# Heading\n", True),
+        ("+++\n", True),
+        ("```md\n{ref}`x`\n+++\n```\n", False),  # signs only inside code
+        ("---\njupytext:\n  text_representation:\n    format_name: myst\n---\n", True),
+        ("---\njupyter:\n  kernelspec:\n    name: python3\n---\n", False),  # jupytext md
+        ("::: {.callout-note}\nHi\n:::\n", False),
+    ],
+)
+def test_myst_signs(source: str, myst: bool) -> None:
+    assert has_myst_signs(source) is myst
+
+
+# ---------------------------------------------------------------------- demos and figures
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory: pytest.TempPathFactory) -> Element:
+    return rendered("demos.md", tmp_path_factory.mktemp("demos"))
+
+
+def test_myst_demo_shows_source_then_result(demos: Element) -> None:
+    demo = demos.find_all("div", "myst-example")[0]
+    assert "```{note}" in demo.find("div", "myst-example-source").text
+    result = demo.find("div", "myst-example-render")
+    assert normalised(result.find("div", "note").text) == "Note A note inside a demo."
+
+
+def test_myst_example_alt_output_replaces_the_result(demos: Element) -> None:
+    demo = demos.find_all("div", "myst-example")[1]
+    assert ":::{tip}" in demo.find("div", "myst-example-source").text
+    result = demo.find("div", "myst-example-render")
+    assert normalised(result.text) == "Something else." and result.find("strong").text == "else"
+
+
+def test_figure_md_is_a_numbered_figure(demos: Element) -> None:
+    figure = demos.by_id("fig-fish")
+    assert figure.tag == "figure"
+    image = figure.find("img")
+    assert image.attrs["alt"] == "A fish" and image.attrs["src"].startswith("data:image/png")
+    assert normalised(figure.find("figcaption").text) == "Figure 1: This is a caption."
+    assert normalised(demos.find("a", "nf-numref").text) == "Figure 1"
+
+
+def test_python_domain_roles_are_code(demos: Element) -> None:
+    codes = [c.text for c in demos.find_all("code", "xref")]
+    assert codes == ["numpy.mean()", "DataFrame"]
+
+
+def test_table_around_an_included_html_table(tmp_path: Path) -> None:
+    html = rendered("html-table.md", tmp_path)
+    figure = html.by_id("tbl-areas")
+    assert normalised(figure.find("figcaption").text) == "Table 1: Areas of things"
+    assert figure.find("td").text == "Field"
+    assert normalised(html.find("a", "nf-numref").text) == "Table 1"
+
+
+def test_eval_directives_are_hidden_code_blocks() -> None:
+    path = FIXTURES / "eval.md"
+    document = parse_document(path, path.read_text(encoding="utf-8"))
+    codes = [(block.kind, block.code.strip()) for block in document.blocks]
+    assert codes[:2] == [("code", "total = 6 * 7"), ("inline", "total")]
+    assert [code for _, code in codes[2:]] == ["total", "total"]
+    assert all(block.options.get("echo") is False for block in document.blocks[2:])
+
+
+# ----------------------------------------------------------------------------- kernels
+
+
+def render_copy(source: Path, tmp_path: Path) -> str:
+    target = tmp_path / source.name
+    shutil.copy(source, target)
+    outcome = render_document(target, RenderOptions())
+    assert outcome.output is not None
+    return outcome.output.read_text(encoding="utf-8")
+
+
+@pytest.mark.kernel
+def test_myst_example_renders_with_glue_tags_and_references(tmp_path: Path) -> None:
+    html = page(render_copy(EXAMPLE, tmp_path))
+    mean = next(p for p in html.find_all("p") if "the mean is" in p.text)
+    assert re.fullmatch(r"\d+\.\d\d", normalised(mean.find("span", "nf-glue").text))
+    assert normalised(mean.find("a", "nf-numref").text) == "Figure 1"
+    figure = html.by_id("fig-hist")
+    assert figure.find("img").attrs["src"].startswith("data:image/png")
+    assert normalised(figure.find("figcaption").text).startswith("Figure 1: The distribution")
+    folded = html.find("details", "nf-fold-code")  # hide-input folds the code, not the output
+    assert folded.find("summary").text == "Show code cell source" and "glue(" in folded.text
+    assert "ax.hist" not in html.text  # remove-input
+    assert "ZeroDivisionError" in html.text  # raises-exception shows the error, page written
+    assert html.find("a", "nf-eq").text == "(1)"
+
+
+@pytest.mark.kernel
+def test_eval_role_and_directives_with_a_kernel(tmp_path: Path) -> None:
+    html = page(render_copy(FIXTURES / "eval.md", tmp_path))
+    assert "The total is 42." in paragraphs(html)
+    shown = [pre.text for pre in html.find_all("pre", "nf-output")]
+    assert shown == ["42", "42"]  # {eval} and {eval:figure}: the value, not the code
+    figure = html.by_id("fig-total")
+    assert figure.find("pre", "nf-output").text == "42"
+    assert normalised(figure.find("figcaption").text) == "Figure 1: The total, again."
+    assert [c.text.strip() for c in html.find_all("code")] == ["total = 6 * 7"]
