@@ -370,7 +370,7 @@ def test_caption_line_without_a_table_stays_text(pages: dict[str, Node]) -> None
 
 
 def test_figure_div_is_numbered_with_lettered_sub_figures(pages: dict[str, Node]) -> None:
-    figure = pages["floats"].find("figure", id="fig-elephants")
+    figure = pages["floats"].find("div", id="fig-elephants").find("figure", cls="quarto-float-fig")
     cells = figure.find_all(cls="nf-layout-cell")
     assert [words(cell.find("figcaption")) for cell in cells] == ["(a) Surus", "(b) Hanno"]
     own_caption = [c for c in figure.elements() if c.tag == "figcaption"]
@@ -379,7 +379,7 @@ def test_figure_div_is_numbered_with_lettered_sub_figures(pages: dict[str, Node]
 
 
 def test_table_div_has_its_caption_above(pages: dict[str, Node]) -> None:
-    float_ = pages["floats"].find("figure", id="tbl-letters")
+    float_ = pages["floats"].find("div", id="tbl-letters").find("figure", cls="quarto-float-tbl")
     first = float_.elements()[0]
     assert first.tag == "figcaption" and words(first) == "Table 1: Letters table"
     assert float_.find("table")

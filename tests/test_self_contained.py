@@ -70,7 +70,7 @@ def test_missing_image_warns_with_file_and_line(
 
 def test_image_with_caption_and_id_is_a_figure(folder: Path) -> None:
     body, _ = render_prose(folder / "images.md")
-    figure = parse_html(body).find("figure", id="fig-red")
+    figure = parse_html(body).find("div", id="fig-red").find("figure", cls="quarto-float-fig")
     image = figure.find("img")
     assert image.attrs["alt"] == "A red square"
     assert image.attrs["style"] == "width:50%;"
@@ -95,7 +95,7 @@ def test_rendered_page_has_the_image_inlined_and_numbered(folder: Path) -> None:
     outcome = render_with_fake_kernel(folder / "images.md")
     assert outcome.output is not None
     page = parse_html(outcome.output.read_text(encoding="utf-8"))
-    figure = page.find("figure", id="fig-red")
+    figure = page.find("div", id="fig-red").find("figure", cls="quarto-float-fig")
     assert figure.find("img").attrs["src"] == RED_URI
     assert words(figure.find("figcaption")) == "Figure 1: A red square"
 

@@ -144,17 +144,15 @@ def _resolve_html(token: Token, line: int, env: EnvType) -> None:
 
 
 def _make_figure(tokens: list[Token], inline_index: int, parent: list[Any] | None) -> None:
-    """A paragraph holding only an image with alt text becomes a figure; in a figure div
-    (`parent`), a sub-figure, labelled `<div id>-<n>` unless it has an id."""
+    """A paragraph holding only an image (perhaps inside a link) with alt text or an id
+    becomes a figure; in a figure div (`parent`), a sub-figure, labelled `<div id>-<n>`
+    unless it has an id. An id starting `fig-` or `tbl-` declares a numbered target."""
     if inline_index == 0 or inline_index + 1 >= len(tokens):
         return
     opening, inline, closing = tokens[inline_index - 1 : inline_index + 2]
-    children = [
-        c for c in inline.children or () if not (c.type == "text" and not c.content.strip())
-    ]
-    if opening.type != "paragraph_open" or len(children) != 1 or children[0].type != "image":
+    image = _lone_image(inline) if opening.type == "paragraph_open" else None
+    if image is None:
         return
-    image = children[0]
     label = str(image.attrGet("id") or "")
     if not image.children and not label:
         return
@@ -164,13 +162,42 @@ def _make_figure(tokens: list[Token], inline_index: int, parent: list[Any] | Non
     opening.type, closing.type = "nf_figure_open", "nf_figure_close"
     opening.tag = closing.tag = "figure"
     opening.meta["nf_image"] = closing.meta["nf_image"] = image
-    align = str(image.attrGet("fig-align") or "")
-    opening.attrSet("class", f"nf-figure-image quarto-figure-{align or 'center'}")
+    kind = label.split("-", 1)[0] if label.startswith(_FLOAT_PREFIXES) else ""
+    opening.meta["nf_float_kind"] = closing.meta["nf_float_kind"] = kind or "fig"
+    opening.meta["nf_sub"] = closing.meta["nf_sub"] = parent is not None
     if label:
         image.attrs.pop("id", None)
         opening.attrSet("id", label)
-        if label.startswith("fig-"):
-            opening.meta["nf_target"] = TargetMark(label, "fig")
+        if kind:
+            opening.meta["nf_target"] = TargetMark(label, kind)
+
+
+_FLOAT_PREFIXES = ("fig-", "tbl-")
+
+
+def _lone_image(inline: Token) -> Token | None:
+    """The image that is all of a paragraph's content, alone or as a link's only content."""
+    children = [
+        c for c in inline.children or () if not (c.type == "text" and not c.content.strip())
+    ]
+    if len(children) == 3 and (children[0].type, children[2].type) == ("link_open", "link_close"):
+        children = children[1:2]
+    if len(children) != 1 or children[0].type != "image":
+        return None
+    return children[0]
+
+
+def _figure_classes(image: Token, kind: str, *, sub: bool, numbered: bool) -> tuple[str, str]:
+    """Quarto's classes for a figure's outer `div` and inner `figure`: `quarto-float` and
+    `quarto-float-fig` when numbered, `quarto-subfloat-fig` for a sub-figure, the
+    alignment always, and noteflow's own."""
+    align = str(image.attrGet("fig-align") or "") or "center"
+    own = f"quarto-figure-{align} nf-figure-image"
+    if sub:
+        return f"quarto-subfloat-{kind} {own}", f"quarto-subfloat-{kind}"
+    if numbered:
+        return f"quarto-float quarto-figure {own}", f"quarto-float quarto-float-{kind}"
+    return f"quarto-figure {own}", "figure"
 
 
 # ------------------------------------------------------------------- rendering
@@ -218,7 +245,13 @@ def render_image(
 def render_figure_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    return self.renderToken(tokens, idx, options, env) + "\n"
+    """Quarto's figure markup: a `div` with the id around a `figure`."""
+    token = tokens[idx]
+    label = str(token.attrGet("id") or "")
+    kind, sub = token.meta["nf_float_kind"], token.meta["nf_sub"]
+    outer, inner = _figure_classes(token.meta["nf_image"], kind, sub=sub, numbered=bool(label))
+    ident = f' id="{escapeHtml(label)}"' if label else ""
+    return f'<div{ident} class="{outer}">\n<figure class="{inner}">\n'
 
 
 def render_figure_close(
@@ -231,7 +264,18 @@ def render_figure_close(
     target = xrefs.lookup(label) if xrefs is not None and label else None
     if target is not None and caption_prefix(target):
         caption = caption_html(target, caption)
-    return f"\n<figcaption>{caption}</figcaption>\n</figure>\n" if caption else "\n</figure>\n"
+    if not caption:
+        return "\n</figure>\n</div>\n"
+    caption_class = _caption_class(tokens[idx], label)
+    return f"\n<figcaption{caption_class}>{caption}</figcaption>\n</figure>\n</div>\n"
+
+
+def _caption_class(closing: Token, label: str) -> str:
+    """Quarto's caption classes for a numbered figure or a sub-figure; none otherwise."""
+    kind = closing.meta["nf_float_kind"]
+    if closing.meta["nf_sub"]:
+        return f' class="quarto-subfloat-caption quarto-subfloat-{kind}"'
+    return f' class="quarto-float-caption quarto-float-{kind}"' if label else ""
 
 
 def matching_open_index(tokens: Sequence[Token], close_index: int) -> int:

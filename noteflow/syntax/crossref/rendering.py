@@ -52,11 +52,17 @@ def render_listing(
     target = xrefs.lookup(label) if isinstance(xrefs, Xrefs) else None
     if target is None:
         return str(code_html)
-    caption = caption_html(target, html.escape(target.title))
+    caption = caption_html(target, _CAPTION_MARKDOWN.renderInline(target.title))
     return (
-        f'<figure id="{html.escape(target.anchor)}" class="nf-listing">'
-        f'<figcaption class="nf-listing-caption">{caption}</figcaption>\n{code_html}</figure>\n'
+        f'<div id="{html.escape(target.anchor)}" class="quarto-float quarto-figure'
+        ' quarto-figure-left">\n<figure class="quarto-float quarto-float-lst nf-listing">'
+        '<figcaption class="quarto-float-caption quarto-float-lst nf-listing-caption">'
+        f"{caption}</figcaption>\n{code_html}</figure>\n</div>\n"
     )
+
+
+_CAPTION_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+"""A listing's caption (`lst-cap="Customers _query_"`) is Markdown, as in Quarto."""
 
 
 def wrap_equation_render(md: MarkdownIt) -> None:

@@ -62,7 +62,7 @@ def _give_kind(tokens: list, index: int, attributes: Attributes, state: StateCor
         return
     float_kind = floats.float_kind(attributes)
     if float_kind is not None:
-        floats.transform(tokens, index, float_kind)
+        floats.transform(tokens, index, float_kind, state)
     if layout.is_layout(attributes):
         line = (tokens[index].map or [0])[0] + 1
         layout.transform(tokens, index, where=f"{state.env.get('nf_document_path', '')}:{line}")

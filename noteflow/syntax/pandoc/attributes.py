@@ -16,7 +16,8 @@ _ATTRIBUTE = re.compile(
     r"""\s*(?:
       \#(?P<id>[^\s}#.]+)
     | \.(?P<cls>[^\s}#.]+)
-    | (?P<key>[\w:.-]+)=(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))
+    | (?P<key>[\w:.-]+)[ \t]*=[ \t]*
+      (?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>(?:[^'\\]|\\.)*)'|(?P<bare>[^\s"'}]+))
     | (?P<dash>-)(?=\s|$)
     )\s*""",
     re.VERBOSE,
@@ -47,7 +48,8 @@ def parse_braced(text: str) -> Attributes | None:
     """`{#id .a key=v key="v w"}` (the whole string) as `Attributes`; None if it is not one.
 
     Pandoc's `{-}` is `.unnumbered`; bare values may hold any character but space, quotes
-    and `}` (`width=50%`).
+    and `}` (`width=50%`); quoted values may escape their quote with a backslash. Spaces
+    around `=` (`key = value`) are read as Quarto's div reader repairs them.
     """
     text = text.strip()
     if not (text.startswith("{") and text.endswith("}")):
@@ -80,9 +82,8 @@ def parse_inner(inner: str) -> Attributes | None:
 
 
 def _value(match: re.Match[str]) -> str:
-    if match["dq"] is not None:
-        return re.sub(r"\\(.)", r"\1", match["dq"])
-    return match["sq"] if match["sq"] is not None else match["bare"]
+    quoted = match["dq"] if match["dq"] is not None else match["sq"]
+    return match["bare"] if quoted is None else re.sub(r"\\(.)", r"\1", quoted)
 
 
 def parse_div_info(info: str) -> Attributes | None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
@@ -29,14 +30,19 @@ def float_kind(attributes: Attributes) -> str | None:
     return kind if "-" in attributes.id and kind in KINDS else None
 
 
-def transform(tokens: list[Token], open_index: int, kind: str) -> None:
-    """Re-type the float div at `open_index`; its last paragraph becomes its caption."""
+def transform(tokens: list[Token], open_index: int, kind: str, state: StateCore) -> None:
+    """Re-type the float div at `open_index`; its last paragraph (or its `fig-cap` /
+    `tbl-cap` attribute) becomes its caption."""
     opening = tokens[open_index]
     close_index = matching_close(tokens, open_index)
     opening.type, tokens[close_index].type = FLOAT_OPEN, FLOAT_CLOSE
     opening.meta["nf_float"] = tokens[close_index].meta["nf_float"] = kind
     children = child_ranges(tokens, open_index, close_index)
-    if len(children) < 2 or tokens[children[-1].start].type != "paragraph_open":
+    attribute_caption = opening.meta["nf_attributes"].get(f"{kind}-cap")
+    if attribute_caption:  # `::: {#fig-x fig-cap="…"}`: the caption is not a paragraph
+        tokens[close_index:close_index] = _caption_tokens(attribute_caption, state)
+        children = child_ranges(tokens, open_index, matching_close(tokens, open_index))
+    elif len(children) < 2 or tokens[children[-1].start].type != "paragraph_open":
         return
     caption = tokens[children[-1].start : children[-1].stop]
     caption[0].type, caption[-1].type = CAPTION_OPEN, CAPTION_CLOSE
@@ -46,6 +52,14 @@ def transform(tokens: list[Token], open_index: int, kind: str) -> None:
         tokens[open_index + 1 : open_index + 1] = caption
 
 
+def _caption_tokens(markdown: str, state: StateCore) -> list[Token]:
+    """A paragraph's tokens for a caption written in an attribute (parsed as Markdown)."""
+    children: list[Token] = []
+    state.md.inline.parse(markdown, state.md, state.env, children)
+    inline = Token("inline", "", 0, content=markdown, children=children)
+    return [Token("paragraph_open", "p", 1), inline, Token("paragraph_close", "p", -1)]
+
+
 def is_caption(token: Token) -> bool:
     return token.type == CAPTION_OPEN
 
@@ -53,20 +67,23 @@ def is_caption(token: Token) -> bool:
 def render_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
+    """Quarto's float markup: a `div` with the id around a `figure` with the content."""
     attributes: Attributes = tokens[idx].meta["nf_attributes"]
     kind = tokens[idx].meta["nf_float"]
     values = html_attributes(attributes)
-    classes = ["quarto-float", f"quarto-{KINDS[kind]}", "nf-float", *attributes.classes]
+    align = attributes.get(f"{kind}-align") or "center"
+    outer = ["quarto-float", f"quarto-{KINDS[kind]}", f"quarto-figure-{align}", "nf-float"]
+    values["class"] = " ".join([*outer, *attributes.classes])
+    inner = ["quarto-float", f"quarto-float-{kind}"]
     if tokens[idx].meta.get("nf_layout"):
-        classes[3:3] = ["quarto-layout-panel", "nf-layout"]
-    values["class"] = " ".join(classes)
-    return f"<figure{attributes_html(values)}>\n"
+        inner += ["quarto-layout-panel", "nf-layout"]
+    return f'<div{attributes_html(values)}>\n<figure class="{" ".join(inner)}">\n'
 
 
 def render_close(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    return "</figure>\n"
+    return "</figure>\n</div>\n"
 
 
 def caption_prefix_html(env: EnvType, label: str, *, delimiter: bool = True) -> str:
@@ -86,7 +103,9 @@ def caption_prefix_html(env: EnvType, label: str, *, delimiter: bool = True) -> 
 def render_caption_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    return f"<figcaption>{caption_prefix_html(env, tokens[idx].meta['nf_label'])}"
+    kind = tokens[idx].meta["nf_label"].split("-", 1)[0]
+    prefix = caption_prefix_html(env, tokens[idx].meta["nf_label"])
+    return f'<figcaption class="quarto-float-caption quarto-float-{kind}">{prefix}'
 
 
 def render_caption_close(
