@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from fakerender import render_with_fake_kernel
 from test_pandoc_syntax import Node, parse_html, words
+from test_self_contained import CHROMIUM
 
 FIXTURES = Path(__file__).parent / "fixtures" / "quarto"
 
@@ -81,3 +82,55 @@ def test_references_to_every_float_resolve(pages: dict[str, Node]) -> None:
         "#fig-attribute": "Figure 2",
         "#lst-query": "Listing 1",
     }
+    assert words(pages["floats"].find("table", id="tbl-classes").find("caption")).startswith(
+        "Table 2:"
+    )
+
+
+def test_table_classes_become_bootstrap_classes(pages: dict[str, Node]) -> None:
+    table = pages["floats"].find("table", id="tbl-classes")
+    assert table.classes == ["unknown", "table-striped", "table-hover", "table-sm"]
+
+
+# ---------------------------------------------------------------- tabsets, callouts
+
+
+def test_tabsets_of_one_group_carry_the_switching_script_once(pages: dict[str, Node]) -> None:
+    page = pages["tabsets"]
+    inputs = page.find_all("input", cls="nf-tab-input")
+    assert [i.attrs["data-tab"] for i in inputs] == ["R", "Python", "R", "Python"]
+    assert [t.attrs["data-group"] for t in page.find_all("div", cls="panel-tabset")] == [
+        "language",
+        "language",
+    ]
+    scripts = [s for s in page.find("main").find_all("script") if "data-group" in s.text()]
+    assert len(scripts) == 1
+
+
+def test_callout_icon_is_quartos_markup(pages: dict[str, Node]) -> None:
+    callout = pages["tabsets"].find("div", cls="callout-note")
+    assert callout.find(cls="callout-icon-container").find("i", cls="callout-icon")
+    assert words(callout.find(cls="callout-title-container")) == "A callout with a title"
+
+
+@pytest.mark.browser
+def test_choosing_a_tab_switches_the_other_tabset_of_its_group(tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    shutil.copy(FIXTURES / "tabsets.qmd", tmp_path / "tabsets.qmd")
+    outcome = render_with_fake_kernel(tmp_path / "tabsets.qmd")
+    assert outcome.output is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page()
+        page.goto(outcome.output.as_uri())
+        page.click("label[for='nf-tabset-1-2']")
+        second = page.locator("#nf-tabset-2-2")
+        checked = second.is_checked()
+        visible = page.get_by_text("Python in the second tabset.").is_visible()
+        browser.close()
+    assert checked and visible

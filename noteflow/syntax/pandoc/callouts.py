@@ -157,9 +157,18 @@ def render_header_open(
 ) -> str:
     callout: Callout = tokens[idx].meta["nf_callout"]
     tag = "summary" if callout.collapse else "div"
-    icon = '<span class="callout-icon" aria-hidden="true"></span>' if callout.icon else ""
+    icon = ICON_HTML if callout.icon else ""
     number = caption_prefix_html(env, callout.label, delimiter=callout.own_title)
-    return f'<{tag} class="callout-header">{icon}<span class="callout-title">{number}'
+    return (
+        f'<{tag} class="callout-header">{icon}'
+        f'<span class="callout-title callout-title-container">{number}'
+    )
+
+
+ICON_HTML = (
+    '<span class="callout-icon-container" aria-hidden="true"><i class="callout-icon"></i></span>'
+)
+"""Quarto's icon markup (`.callout-icon-container i.callout-icon`); CSS draws the icon."""
 
 
 def render_header_close(
@@ -173,11 +182,7 @@ def render_body_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     callout: Callout = tokens[idx].meta["nf_callout"]
-    icon = (
-        '<span class="callout-icon" aria-hidden="true"></span>'
-        if callout.icon and not callout.titled
-        else ""
-    )
+    icon = ICON_HTML if callout.icon and not callout.titled else ""
     return f'<div class="callout-body">{icon}\n'
 
 

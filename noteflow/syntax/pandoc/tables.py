@@ -136,7 +136,14 @@ def _label_table(table_open: Token, attributes: Attributes) -> None:
         if attributes.id.startswith("tbl-"):
             table_open.meta["nf_target"] = TargetMark(attributes.id, "tbl")
     for name in attributes.classes:
-        table_open.attrJoin("class", name)
+        table_open.attrJoin("class", f"table-{name}" if name in BOOTSTRAP_TABLE_CLASSES else name)
+
+
+BOOTSTRAP_TABLE_CLASSES = frozenset(
+    ("striped", "hover", "bordered", "borderless", "sm", "responsive", "active")
+    + ("primary", "secondary", "success", "danger", "warning", "info", "light", "dark")
+)
+"""Classes Quarto turns into Bootstrap's (`{.striped}` gives `table-striped`)."""
 
 
 def render_caption_open(

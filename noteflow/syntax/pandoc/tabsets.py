@@ -5,8 +5,9 @@ children becomes a tab label and the blocks after it, up to the next such headin
 panel. The page shows them as CSS-only tabs: a radio button per tab (the first checked),
 a `<label>` for it, and the panel, in that order, which `pandoc.css` lays out as a tab
 bar over the selected panel. Tabs work offline and with the keyboard (arrow keys move
-between the radio buttons of one tabset). `group="…"` is kept as `data-group` (tabsets
-of one group are not switched together: that needs a script).
+between the radio buttons of one tabset). Tabsets with the same `group="…"` switch
+together, as in Quarto: the page carries one small inline script for that (without
+scripts, each tabset still works on its own).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Tab:
     checked: bool
     panel_id: str = ""
     """The tab heading's own id (`## Third {#third}`), given to its panel."""
+    title: str = ""
+    """The tab's label text: tabsets of one group switch to the tab of the same title."""
 
 
 def transform(tokens: list[Token], open_index: int, env: MutableMapping[str, Any]) -> None:
@@ -49,7 +52,8 @@ def transform(tokens: list[Token], open_index: int, env: MutableMapping[str, Any
         start = headings[position]
         end = headings[position + 1] if position + 1 < len(headings) else close_index
         panel_id = str(tokens[start].attrGet("id") or "")
-        tab = Tab(group_name, f"{group_name}-{position + 1}", position == 0, panel_id)
+        title = " ".join(tokens[start + 1].content.split())
+        tab = Tab(group_name, f"{group_name}-{position + 1}", position == 0, panel_id, title)
         _make_tab(tokens, start, end, tab)
 
 
@@ -83,7 +87,24 @@ def render_tabset_open(
     attributes: Attributes = tokens[idx].meta["nf_attributes"]
     values = html_attributes(attributes)
     values["class"] = " ".join(dict.fromkeys(["panel-tabset", "nf-tabset", *attributes.classes]))
-    return f"<div{attributes_html(values)}>\n"
+    script = ""
+    if attributes.get("group") and not env.get("nf_tabset_group_script"):
+        env["nf_tabset_group_script"] = True
+        script = f"<script>{GROUP_SCRIPT}</script>\n"
+    return f"{script}<div{attributes_html(values)}>\n"
+
+
+GROUP_SCRIPT = (
+    'document.addEventListener("change",function(e){var t=e.target;'
+    'if(!t.matches||!t.matches(".nf-tab-input"))return;'
+    'var s=t.closest(".nf-tabset[data-group]");if(!s)return;'
+    'var g=s.getAttribute("data-group"),n=t.getAttribute("data-tab");'
+    'document.querySelectorAll(".nf-tabset[data-group]").forEach(function(o){'
+    'if(o===s||o.getAttribute("data-group")!==g)return;'
+    'o.querySelectorAll(":scope>.nf-tab-input").forEach(function(i){'
+    'if(i.getAttribute("data-tab")===n)i.checked=true;});});});'
+)
+"""Checks the tab of the same title in every other tabset of the changed tab's group."""
 
 
 def render_label_open(
@@ -93,7 +114,7 @@ def render_label_open(
     checked = " checked" if tab.checked else ""
     return (
         f'<input type="radio" class="nf-tab-input" name="{tab.group_name}" '
-        f'id="{tab.input_id}"{checked}>'
+        f'id="{tab.input_id}" data-tab="{escapeHtml(tab.title)}"{checked}>'
         f'<label class="nf-tab-label" for="{tab.input_id}">'
     )
 
