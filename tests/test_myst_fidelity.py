@@ -178,3 +178,15 @@ def test_eval_role_and_directives_with_a_kernel(tmp_path: Path) -> None:
     assert figure.find("pre", "nf-output").text == "42"
     assert normalised(figure.find("figcaption").text) == "Figure 1: The total, again."
     assert [c.text.strip() for c in html.find_all("code")] == ["total = 6 * 7"]
+
+
+def test_attribute_ids_are_targets_and_glossary_lists_define_terms(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    html = rendered("attributes.md", tmp_path)
+    assert html.by_id("mypara").tag == "p" and "bg-warning" in html.by_id("mypara").classes
+    links = {normalised(a.text): a.attrs["href"] for a in html.find_all("a", "nf-ref")}
+    assert links == {"A reference to my paragraph": "#mypara", "a reference to the span": "#spanid"}
+    assert html.by_id("term-term-name").tag == "dt"
+    assert html.find("a", "nf-term").attrs["href"] == "#term-term-name"
+    assert "unknown reference" not in caplog.text and "not in a glossary" not in caplog.text

@@ -14,8 +14,12 @@ from typing import Any
 import yaml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from markdown_it.utils import EnvType
 
 from ...adapters import adapter_for_fence
+from ..crossref import is_reference_type
+from .blocks import term_id
+from .dialect import is_myst_document
 from .tokens import mark_target
 
 _NOT_ELEMENTS = frozenset({"myst_line_comment", "myst_block_break"})
@@ -25,6 +29,9 @@ _NOT_ELEMENTS = frozenset({"myst_line_comment", "myst_block_break"})
 def after_inline(state: StateCore) -> None:
     """Core rule (after `inline`)."""
     attach_targets(state.tokens)
+    if is_myst_document(state.env, state.src):
+        attribute_targets(state.tokens)
+        glossary_lists(state.tokens, state.env)
     for token in state.tokens:
         if token.type == "inline":
             _finish_inline(token, state.tokens)
@@ -74,6 +81,45 @@ def _front_matter(text: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- targets
+
+
+def attribute_targets(tokens: list[Token]) -> None:
+    """MyST's attribute ids (`{#mypara}` before a paragraph, `[span]{#spanid}`, a link's
+    or image's `{#id}`) are targets `{ref}` can point to, as MyST-Parser makes them.
+    Ids the cross-reference stage already numbers (`fig-`, `tbl-` …) are left to it."""
+    for token in tokens:
+        if token.nesting == 1 and token.type != "heading_open":
+            _attribute_target(token)
+        for child in token.children or ():
+            if child.type in ("span_open", "link_open", "code_inline", "image"):
+                _attribute_target(child)
+
+
+def _attribute_target(token: Token) -> None:
+    ident = str(token.attrGet("id") or "")
+    if ident and "nf_target" not in token.meta and not _numbered_elsewhere(ident):
+        mark_target(token, ident, "target")
+
+
+def _numbered_elsewhere(ident: str) -> bool:
+    kind, dash, _ = ident.partition("-")
+    return bool(dash) and is_reference_type(kind)
+
+
+def glossary_lists(tokens: list[Token], env: EnvType) -> None:
+    """A definition list with the class `glossary` (`{.glossary}` before it): its terms
+    get anchors and count as glossary terms for `{term}`."""
+    terms_seen = env.setdefault("nf_myst_terms", set())
+    inside = 0
+    for index, token in enumerate(tokens):
+        if token.type == "dl_open":
+            inside += 1 if inside or "glossary" in str(token.attrGet("class") or "").split() else 0
+        elif token.type == "dl_close" and inside:
+            inside -= 1
+        elif token.type == "dt_open" and inside and not token.attrGet("id"):
+            ident = term_id(_text(tokens[index + 1]))
+            token.attrSet("id", ident)
+            terms_seen.add(ident)
 
 
 def attach_targets(tokens: list[Token]) -> None:
