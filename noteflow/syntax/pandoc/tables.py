@@ -140,8 +140,10 @@ def _label_table(table_open: Token, attributes: Attributes) -> None:
 
 
 BOOTSTRAP_TABLE_CLASSES = frozenset(
-    ("striped", "hover", "bordered", "borderless", "sm", "responsive", "active")
-    + ("primary", "secondary", "success", "danger", "warning", "info", "light", "dark")
+    (
+        *("striped", "hover", "bordered", "borderless", "sm", "responsive", "active"),
+        *("primary", "secondary", "success", "danger", "warning", "info", "light", "dark"),
+    )
 )
 """Classes Quarto turns into Bootstrap's (`{.striped}` gives `table-striped`)."""
 
