@@ -185,8 +185,9 @@ def test_quoted_option_values_lose_their_quotes(directives: Element) -> None:
 
 def test_version_notes(directives: Element) -> None:
     added = directives.find("div", "versionadded")
-    assert added.find("p", "versionmodified").text == "Added in version 1.2"
-    assert "The quoted options below." in added.text
+    [paragraph] = added.find_all("p")  # as Sphinx writes it: the title leads the paragraph
+    assert paragraph.find("span", "versionmodified").text == "Added in version 1.2: "
+    assert normalised(paragraph.text) == "Added in version 1.2: The quoted options below."
     deprecated = directives.find("div", "deprecated")
     assert normalised(deprecated.text) == "Deprecated since version 2.0: Use something else."
 

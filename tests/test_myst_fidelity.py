@@ -190,3 +190,16 @@ def test_attribute_ids_are_targets_and_glossary_lists_define_terms(
     assert html.by_id("term-term-name").tag == "dt"
     assert html.find("a", "nf-term").attrs["href"] == "#term-term-name"
     assert "unknown reference" not in caplog.text and "not in a glossary" not in caplog.text
+
+
+def test_card_header_and_buttons(demos: Element) -> None:
+    card = demos.find("div", "nf-card")
+    header = card.find("div", "nf-card-header")
+    assert normalised(header.text) == "The Header" and header.find("em").text == "Header"
+    buttons = [(b.tag, normalised(b.text), b.attrs.get("href")) for b in demos.iter()]
+    buttons = [b for b, e in zip(buttons, demos.iter(), strict=True) if "nf-button" in e.classes]
+    assert buttons == [
+        ("a", "MyST Role Spec", "roles.html"),
+        ("a", "GitHub", "https://github.com/jupyter-book/mystmd"),
+        ("span", "A button without a link!", None),
+    ]

@@ -96,7 +96,12 @@ def version_note(call: DirectiveCall, expander: Expander) -> list[Token]:
     """Sphinx's `versionadded` and kin: "Added in version 1.2: " then the body."""
     version, _, explanation = call.argument.partition(" ")
     title = f"{VERSION_TEXT[call.name]} {version}" + (f": {explanation}" if explanation else "")
-    inner = [*titled(call, "p", title, "versionmodified"), *expander.body(call)]
+    body = expander.body(call)
+    if body[:1] and body[0].type == "paragraph_open" and not explanation:
+        body[1].meta["myst_lead"] = f"{title}: "  # Sphinx: one paragraph, title first
+        inner = body
+    else:
+        inner = [*titled(call, "p", title, "versionmodified"), *body]
     return wrap(call, "div", inner, classes=[call.name, "nf-version", *call.classes])
 
 
@@ -115,6 +120,8 @@ def card(call: DirectiveCall, expander: Expander) -> list[Token]:
     """sphinx-design's card (and grid-item-card): title, body, footer, optional link."""
     inner: list[Token] = []
     link = call.text_option("link")
+    if call.option("header"):
+        inner += titled(call, "div", call.text_option("header"), "nf-card-header")
     if call.argument:
         title = f"[{call.argument}]({link})" if link else call.argument
         inner += titled(call, "div", title, "nf-card-title")

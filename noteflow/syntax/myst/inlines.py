@@ -8,6 +8,7 @@ cached and rendered like any other inline expression.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +44,10 @@ def _finish_inline(token: Token, tokens: list[Token]) -> None:
         for child in children:
             if child.type == "image":
                 child.attrSet(key, value)
+    if token.meta.get("myst_lead"):
+        lead = html.escape(str(token.meta["myst_lead"]))
+        span = f'<span class="versionmodified">{lead}</span>'
+        children.insert(0, Token("html_inline", "", 0, content=span))
     if token.meta.get("myst_number"):
         children.insert(0, Token("myst_number", "", 0, meta={"label": token.meta["myst_number"]}))
     line = token.map[0] + 1 if token.map else "?"

@@ -107,6 +107,16 @@ def term(content: str, env: EnvType, where: str) -> str:
     return _link(f"#{term_id(word)}", text or word, "nf-term")
 
 
+def button(content: str, env: EnvType, where: str) -> str:
+    """mystmd's `{button}`text <target>``: a link drawn as a button (a page target
+    `roles.md` links to the page it becomes); without a target, a button that goes nowhere."""
+    text, target = split_target(content)
+    if not text:
+        return f'<span class="nf-button">{html.escape(target)}</span>'
+    external = re.match(r"^[a-z][a-z0-9+.-]*:", target) is not None or target.startswith("#")
+    return _link(target if external else page_href(target), text, "nf-button")
+
+
 def abbr(content: str, env: EnvType, where: str) -> str:
     match = _ABBREVIATION.match(content.strip())
     if match is None:
@@ -153,6 +163,7 @@ ROLES: dict[str, Role] = {
     "download": download,
     "term": term,
     "abbr": abbr,
+    "button": button,
     "math": lambda content, env, where: latex_to_html(content, display=False),
     "sub": tag("sub"),
     "subscript": tag("sub"),
