@@ -134,3 +134,41 @@ def test_choosing_a_tab_switches_the_other_tabset_of_its_group(tmp_path: Path) -
         visible = page.get_by_text("Python in the second tabset.").is_visible()
         browser.close()
     assert checked and visible
+
+
+# -------------------------------------------------------------------- list tables
+
+
+def table_rows(table: Node) -> list[list[str]]:
+    return [[words(cell) for cell in row.elements()] for row in table.find_all("tr")]
+
+
+def test_list_table_is_a_table_with_header_widths_and_alignment(pages: dict[str, Node]) -> None:
+    main = pages["list-tables"].find("main")
+    assert main.find_all("div", cls="list-table") == []
+    table = main.find_all("table")[0]
+    assert table_rows(table) == [
+        ["Variable", "Description"],
+        ["QUARTO_R", "The R to use."],
+        [
+            "QUARTO_LOG QUARTO_LOG_LEVEL",
+            "Two paragraphs in the first cell; a list in this one: one two",
+        ],
+    ]
+    assert [c.tag for c in table.find("thead").find_all("th")] == ["th", "th"]
+    assert [c.attrs["style"] for c in table.find_all("col")] == [
+        "width:25%",
+        "width:75%",
+    ]
+    second_row = table.find("tbody").find_all("tr")[0].elements()
+    assert [c.attrs.get("style") for c in second_row] == ["text-align:left", "text-align:right"]
+    assert table.find("tbody").find_all("ul")  # a cell keeps its own list
+
+
+def test_list_table_div_with_a_table_id_is_a_numbered_table(pages: dict[str, Node]) -> None:
+    figure, caption = float_parts(pages["list-tables"], "tbl-letters", "tbl")
+    assert table_rows(figure.find("table")) == [["a", "b"], ["c", "d"]]
+    assert figure.find("table").find_all("thead") == []
+    assert words(caption) == "Table 1: Letters in a list table."
+    link = pages["list-tables"].find("a", cls="quarto-xref")
+    assert link.attrs["href"] == "#tbl-letters" and words(link) == "Table 1"

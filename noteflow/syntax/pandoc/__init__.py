@@ -5,6 +5,7 @@
   of it (a callout, a tabset, a numbered figure or table, a grid of cells);
 - `headings`: heading attributes `## Data {#data .cls}` and bracketed spans `[text]{.cls}`;
 - `tables`: table captions (`: Caption {#tbl-x}`, `Table: …`) and grid tables;
+- `list_tables`: `::: {.list-table}` around a list of lists is a table;
 - Pandoc's `H~2~O` subscripts and `2^10^` superscripts (mdit-py-plugins' own rules).
 
 This module installs them and runs the core rule that gives each div its kind.
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from mdit_py_plugins.subscript import sub_plugin
 from mdit_py_plugins.superscript import superscript_plugin
 
-from . import callouts, divs, floats, headings, layout, tables, tabsets
+from . import callouts, divs, floats, headings, layout, list_tables, tables, tabsets
 from .attributes import Attributes
 
 
@@ -36,6 +38,7 @@ def plugin(md: MarkdownIt) -> None:
         tabsets.RENDER_RULES,
         layout.RENDER_RULES,
         floats.RENDER_RULES,
+        list_tables.RENDER_RULES,
     ):
         for name, rule in rules.items():
             md.add_render_rule(name, rule)
@@ -60,9 +63,15 @@ def _give_kind(tokens: list, index: int, attributes: Attributes, state: StateCor
     if attributes.has_class("panel-tabset"):
         tabsets.transform(tokens, index, state.env)
         return
+    if list_tables.is_list_table(attributes):
+        list_tables.transform(tokens, index, where=_where(tokens[index], state))
     float_kind = floats.float_kind(attributes)
     if float_kind is not None:
         floats.transform(tokens, index, float_kind, state)
     if layout.is_layout(attributes):
-        line = (tokens[index].map or [0])[0] + 1
-        layout.transform(tokens, index, where=f"{state.env.get('nf_document_path', '')}:{line}")
+        layout.transform(tokens, index, where=_where(tokens[index], state))
+
+
+def _where(token: Token, state: StateCore) -> str:
+    """`path:line` of a div, for warnings."""
+    return f"{state.env.get('nf_document_path', '')}:{(token.map or [0])[0] + 1}"

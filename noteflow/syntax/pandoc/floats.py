@@ -73,7 +73,8 @@ def render_open(
     values = html_attributes(attributes)
     align = attributes.get(f"{kind}-align") or "center"
     outer = ["quarto-float", f"quarto-{KINDS[kind]}", f"quarto-figure-{align}", "nf-float"]
-    values["class"] = " ".join([*outer, *attributes.classes])
+    own = [c for c in attributes.classes if c != "list-table"]  # the table is inside
+    values["class"] = " ".join([*outer, *own])
     inner = ["quarto-float", f"quarto-float-{kind}"]
     if tokens[idx].meta.get("nf_layout"):
         inner += ["quarto-layout-panel", "nf-layout"]
