@@ -3,9 +3,10 @@
 Owns a small R tokenizer (strings, raw strings, backticked names, comments, brackets,
 operators) and what the parse and graph stages read with it: the top-level expressions of
 an R block (for `eval = c(1, 3)`, which runs only those and shows the others commented out
-with `## `, as knitr does), the arguments of `knitr::opts_chunk$set(...)` calls (chunk
-option defaults for the blocks after it), the `params$name` a block reads, and noweb
-`<<label>>` lines (replaced by the named block's code, as knitr's `parse_chunk` does).
+with `## `, as knitr does, and for `echo = c(1, 3)`, which shows only those), the arguments
+of `knitr::opts_chunk$set(...)` calls (chunk option defaults for the blocks after it), the
+`params$name` a block reads, and noweb `<<label>>` lines (replaced by the named block's
+code, as knitr's `parse_chunk` does).
 
 Nothing here runs R; where the code cannot be read (an unclosed string), the functions
 say so by returning None and the caller falls back to running the block whole.
@@ -244,6 +245,34 @@ def select_expressions(code: str, selection: Sequence[int]) -> str | None:
             for index in range(first, last + 1):
                 lines[index] = "## " + lines[index]
     return "\n".join(lines)
+
+
+def echo_code(code: str, selection: Sequence[int]) -> str | None:
+    """The code knitr shows for `echo = c(1, 3)` (or `echo = -2`): only the selected
+    top-level expressions, each with the comment lines just above it; None when the code
+    cannot be split into expressions or the selection mixes signs."""
+    spans = top_level_expressions(code)
+    if spans is None or (any(n > 0 for n in selection) and any(n < 0 for n in selection)):
+        return None
+    lines = code.split("\n")
+    kept: list[str] = []
+    previous_end = 0
+    for number, (first, last) in enumerate(spans, start=1):
+        shown = -number not in selection if any(n < 0 for n in selection) else number in selection
+        if shown:
+            kept.extend(line for line in lines[previous_end:first] if line.strip())
+            kept.extend(lines[first : last + 1])
+        previous_end = last + 1
+    return "\n".join(kept) + "\n" if kept else ""
+
+
+def shown_code(language: str, code: str, echo: object) -> str:
+    """The code a block shows: all of it, or for an R block with knitr's expression numbers
+    in `echo`, the selected expressions (other languages show all their code)."""
+    if language != "r" or not isinstance(echo, list):
+        return code
+    selected = echo_code(code, [n for n in echo if isinstance(n, int)])
+    return code if selected is None else selected
 
 
 def r_int_vector(text: str) -> list[int] | None:

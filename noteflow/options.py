@@ -105,6 +105,16 @@ ALL_OPTIONS: frozenset[str] = (
 )
 """Every option name that is not a mistake: any other name warns and is ignored."""
 
+KNITR_CHECKED_OPTIONS: frozenset[str] = frozenset(
+    {
+        "eval", "echo", "warning", "message", "cache", "include", "error", "engine",
+        "ref-label", "dependson", "fig-dim",
+    }
+)  # fmt: skip
+"""knitr's options whose values noteflow checks: in an R chunk header or `opts_chunk$set`
+a value noteflow does not understand warns and the option is ignored (knitr reads them
+with R's rules, and a real document must still give its page)."""
+
 DEFAULT_OUTPUT_LIMIT = 5 * 1024 * 1024
 """Bytes of text output a block keeps when it sets no `output-limit`."""
 
@@ -203,7 +213,8 @@ def parse_fence_info(info: str, *, path: str, line: int) -> FenceHeader | None:
     argument = _argument(name, text[close + 1 :].strip(), path=path, line=line)
     r_style = _is_r_style(name, rest, path=path, line=line)
     entries = _parse_attributes(rest, r_style=r_style, path=path, line=line)
-    return FenceHeader(name, argument, _normalise_entries(entries, path=path), escaped=False)
+    options = _normalise_entries(entries, path=path, lenient=r_style)
+    return FenceHeader(name, argument, options, escaped=False)
 
 
 def split_option_lines(
@@ -289,7 +300,7 @@ def r_call_options(arguments: str, *, path: str, line: int) -> dict[str, Any]:
             )
             continue
         entries.append((key, _r_value(text, path=path, line=line), f"`{item}`", line))
-    return _checked_entries(entries, path=path)
+    return _checked_entries(entries, path=path, lenient=True)
 
 
 def _is_r_literal(text: str, *, path: str, line: int) -> bool:
@@ -692,21 +703,37 @@ def _continuation_lines(lines: list[str], start: int) -> list[str]:
 # --------------------------------------------------------------------------- normalising
 
 
-def _normalise_entries(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
-    return _collect(_canonical_entries(entries, path=path), path=path)
+def _normalise_entries(
+    entries: Iterable[_Entry], *, path: str, lenient: bool = False
+) -> dict[str, Any]:
+    return _collect(_canonical_entries(entries, path=path, lenient=lenient), path=path)
 
 
-def _checked_entries(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
+def _checked_entries(
+    entries: Iterable[_Entry], *, path: str, lenient: bool = False
+) -> dict[str, Any]:
     """Normalised options of a block's own option lines; unknown names warn."""
-    canonical = _canonical_entries(entries, path=path)
+    canonical = _canonical_entries(entries, path=path, lenient=lenient)
     warn_unknown_options(((key, line) for key, _, _, line in canonical), path=path)
     return _collect(canonical, path=path)
 
 
-def _canonical_entries(entries: Iterable[_Entry], *, path: str) -> list[_Entry]:
+def _canonical_entries(
+    entries: Iterable[_Entry], *, path: str, lenient: bool = False
+) -> list[_Entry]:
+    """Canonical (name, checked value) entries. `lenient` (knitr's own spellings: R chunk
+    headers and `opts_chunk$set`, which knitr reads with R's own rules) turns a value of a
+    knitr option that noteflow does not understand into a warning, and the option is left
+    out; noteflow's own options (`timeout`, `uses`, ...) stay errors."""
     canonical: list[_Entry] = []
     for key, value, spelled, entry_line in entries:
-        name, checked = _canonical(key, value, path=path, line=entry_line)
+        try:
+            name, checked = _canonical(key, value, path=path, line=entry_line)
+        except OptionError as problem:
+            if not lenient or _canonical_name(key) not in KNITR_CHECKED_OPTIONS:
+                raise
+            log.warning("%s:%d: %s; the option is ignored", path, entry_line, problem.message)
+            continue
         if name != "fig-dim":
             canonical.append((name, checked, spelled, entry_line))
         canonical += _implied(name, checked, path=path, line=entry_line)
@@ -747,16 +774,22 @@ def _collect(entries: Iterable[_Entry], *, path: str) -> dict[str, Any]:
     return result
 
 
-def _canonical(key: Any, value: Any, *, path: str, line: int) -> tuple[str, Any]:
+def _canonical_name(key: Any) -> str | None:
     if not isinstance(key, str):
+        return None
+    name = re.sub(r"[._]", "-", key.lower())
+    return _ALIASES.get(name, name)
+
+
+def _canonical(key: Any, value: Any, *, path: str, line: int) -> tuple[str, Any]:
+    name = _canonical_name(key)
+    if name is None:
         raise OptionError(
             f"option name {_show(key)} is not a word",
             path=path,
             line=line,
             hint="option names are words like `echo` or `fig-cap`",
         )
-    name = re.sub(r"[._]", "-", key.lower())
-    name = _ALIASES.get(name, name)
     check = _CHECKS.get(name)
     return name, value if check is None else check(name, value, path=path, line=line)
 
@@ -770,6 +803,35 @@ def _check_bool(key: str, value: Any, *, path: str, line: int) -> bool:
             hint="write true/false (TRUE/FALSE in an R Markdown chunk header)",
         )
     return value
+
+
+def _check_cache(key: str, value: Any, *, path: str, line: int) -> bool:
+    """true/false, or knitr's cache levels 0-3 (0 is off; 1-3 say what knitr caches
+    beyond the results, which noteflow always keeps whole)."""
+    if _is_int(value) and 0 <= value <= 3:
+        return bool(value)
+    return _check_bool(key, value, path=path, line=line)
+
+
+def _check_conditions(key: str, value: Any, *, path: str, line: int) -> bool | list[int]:
+    """knitr's `warning` / `message`: true/false; NA (read as null), which keeps them out of
+    the page like false; or the numbers of the ones to keep (`2`, `c(1, 3)`, `2:3`, `-1`
+    for all but the first), counted from the block's first."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    numbers = r_int_vector(value) if isinstance(value, str) else value
+    if _is_int(numbers):
+        numbers = [numbers]
+    if isinstance(numbers, list) and numbers and all(_is_int(n) for n in numbers):
+        return list(numbers)
+    raise OptionError(
+        f"option {key!r} must be true or false (or knitr's NA or numbers), got {_show(value)}",
+        path=path,
+        line=line,
+        hint=f"e.g. `{key}: false`, or in an R Markdown header `{key} = NA` or `{key} = 2:3`",
+    )
 
 
 def _check_output(key: str, value: Any, *, path: str, line: int) -> bool | str:
@@ -964,11 +1026,11 @@ _CHECKS: dict[str, Callable[..., Any]] = {
     "exports": _check_names,
     "files": _check_files,
     "timeout": _check_timeout,
-    "cache": _check_bool,
+    "cache": _check_cache,
     "eval": _check_selection,
     "echo": _check_selection,
-    "warning": _check_bool,
-    "message": _check_bool,
+    "warning": _check_conditions,
+    "message": _check_conditions,
     "tags": _check_tags,
     "fig-dim": _check_fig_dim,
     "dependson": _check_dependson,

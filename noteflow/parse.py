@@ -59,6 +59,10 @@ log = logging.getLogger("noteflow")
 INLINE_EXPRESSION = re.compile(r"^\{(?P<lang>[A-Za-z][\w+-]*)\}\s+(?P<code>\S.*)$", re.DOTALL)
 INLINE_R = re.compile(r"^r\s+(?P<code>\S.*)$", re.DOTALL)
 """knitr's inline code: `` `r nrow(df)` ``."""
+EMPTY_INLINE_R = re.compile(r"`r[ \t]+(?:''|\"\")[ \t]*`")
+"""`` `r ''` ``: knitr replaces it with nothing wherever it is, also inside code blocks,
+which is how R Markdown documents show a chunk header that is no chunk:
+```` ```{r}`r ''` ````."""
 MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", "python": "python"}
 GENERIC_OPTION_PREFIXES = ("#|", "//|", "--|", "%|")
 """Option comment prefixes of a language without an adapter (Quarto's, by comment syntax)."""
@@ -75,9 +79,14 @@ def parse_document(path: Path, text: str) -> Document:
     tokens = markdown_parser().parse(text, env)
     front, defaults = read_front_matter(tokens, str(path))
     knitr = _is_knitr(path, tokens, front)
+    if knitr and EMPTY_INLINE_R.search(text):
+        text = EMPTY_INLINE_R.sub("", text)
+        env = {"nf_document_path": str(path), "nf_document_dir": str(path.parent)}
+        tokens = markdown_parser().parse(text, env)
     blocks = list(_blocks(tokens, str(path), inline_r=knitr))
     if knitr:
         blocks = _expand_references(blocks, str(path))
+        _mark_fences(tokens, blocks)
     blocks = _with_defaults(blocks, defaults, str(path))
     blocks = [_select_expressions(block, str(path)) for block in blocks]
     _check_unique_ids(blocks, str(path))
@@ -315,6 +324,7 @@ def _spelled(block: Block, first: Block) -> str:
 def _expand_references(blocks: list[Block], path: str) -> list[Block]:
     """knitr's references to other blocks' code: `<<label>>` lines, and `ref.label` on a
     block with no code of its own. Labels are looked up as written and as ids."""
+    blocks = _reused_labels(blocks)
     by_label = _blocks_by_label(blocks)
 
     def code_of(label: str) -> str | None:
@@ -331,6 +341,32 @@ def _expand_references(blocks: list[Block], path: str) -> list[Block]:
                 missing,
             )
     return [_expanded(block, _own_code(block, by_label), code_of, path) for block in blocks]
+
+
+def _mark_fences(tokens: Sequence[Token], blocks: Sequence[Block]) -> None:
+    """Each fence token names its block's id (a re-used knitr label gets a new one)."""
+    for block in blocks:
+        if block.kind == "code" and block.token_index >= 0:
+            tokens[block.token_index].meta["nf_block"] = block.id
+
+
+def _reused_labels(blocks: list[Block]) -> list[Block]:
+    """knitr's empty chunk that repeats an earlier label (`{r demo, results='hide'}` with no
+    code) runs that chunk's code again with its own options: it becomes a `ref.label` block
+    with an id of its own (`demo-2`)."""
+    seen: dict[str, int] = {}
+    result = []
+    for block in blocks:
+        label = str(block.option("label")) if block.labelled else None
+        if block.kind == "code" and label in seen and not block.code.strip():
+            seen[label] += 1
+            options = {"ref-label": [label], **block.options}
+            block_id = BlockId(f"{block.id}-{seen[label]}")
+            block = dataclasses.replace(block, id=block_id, options=options)
+        elif block.kind == "code" and label is not None:
+            seen.setdefault(label, 1)
+        result.append(block)
+    return result
 
 
 def _blocks_by_label(blocks: Sequence[Block]) -> dict[str, Block]:
@@ -379,24 +415,34 @@ def _expanded(block: Block, code: str, code_of: Callable[[str], str | None], pat
 
 def _with_defaults(blocks: list[Block], defaults: Mapping[str, Any], path: str) -> list[Block]:
     """Front matter defaults, then `knitr::opts_chunk$set(...)` defaults from R blocks that
-    run, each for the blocks after it; a block's own options win."""
+    run, each for the blocks after it; a block's own options win. A default `engine`
+    changes the language of the `{r}` blocks after it that name no engine of their own
+    (knitr's `{python}` fence sets its engine itself)."""
     chunk_defaults: dict[str, Any] = {}
     result = []
     for block in blocks:
         if block.kind == "code" and (defaults or chunk_defaults):
-            options = {**defaults, **chunk_defaults, **block.options}
-            block = dataclasses.replace(block, options=options)
+            block = _defaulted(block, {**defaults, **chunk_defaults})
         if block.kind == "code" and block.language == "r" and block.option("eval") is not False:
             chunk_defaults.update(_opts_chunk_defaults(block, path))
         result.append(block)
     return result
 
 
+def _defaulted(block: Block, defaults: Mapping[str, Any]) -> Block:
+    engine = defaults.get("engine")
+    options = {**{k: v for k, v in defaults.items() if k != "engine"}, **block.options}
+    if engine is None or block.language != "r" or "engine" in block.options:
+        return dataclasses.replace(block, options=options)
+    language = engine_language(str(engine))
+    return dataclasses.replace(block, options={**options, "engine": engine}, language=language)
+
+
 def _opts_chunk_defaults(block: Block, path: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for arguments in opts_chunk_arguments(block.code):
         options = r_call_options(arguments, path=path, line=block.line)
-        found.update({k: v for k, v in options.items() if k not in NOT_DEFAULTS})
+        found.update({k: v for k, v in options.items() if k not in NOT_DEFAULTS - {"engine"}})
     return found
 
 

@@ -1,0 +1,182 @@
+"""R Markdown documents as knitr renders them: the cases real documents (knitr's own
+examples) showed noteflow getting wrong, each reproduced by a small fixture under
+`tests/fixtures/rmarkdown/`.
+
+Fast tests read the parse stage (options, ids, languages, tokens); the tests marked
+`kernel` render the fixtures with the real R and Python kernels and read the page.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from noteflow.adapters import find_kernelspec
+from noteflow.cli import main
+from noteflow.knitr import echo_code, shown_code
+from noteflow.model import Block, Document
+from noteflow.parse import parse_document
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rmarkdown"
+DEMO = "x <- 1\n# the answer\n\nprint(x)\nfor (i in 1:2) {\n  cat(i)\n}\n"
+
+
+def parse_fixture(name: str) -> Document:
+    path = FIXTURES / name
+    return parse_document(path, path.read_text(encoding="utf-8"))
+
+
+def blocks_of(document: Document) -> dict[str, Block]:
+    return {block.id: block for block in document.blocks}
+
+
+# --------------------------------------------------------------------------- parse stage
+
+
+def test_option_values_knitr_accepts_are_read_as_knitr_means_them() -> None:
+    blocks = blocks_of(parse_fixture("knitr-values.Rmd"))
+    # warning = -1 keeps all but the first warning; message = NA keeps none (knitr: not in
+    # the document); cache = 2 is a cache level, so the block is cached
+    assert blocks["conditions"].option("warning") == [-1]
+    assert blocks["conditions"].option("message") is False
+    assert blocks["levels"].option("cache") is True
+    assert blocks["levels"].option("warning") is False
+
+
+def test_an_option_value_noteflow_cannot_read_warns_with_file_and_line_and_is_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="noteflow"):
+        odd = blocks_of(parse_fixture("knitr-values.Rmd"))["odd"]
+    assert odd.option("echo") is None and odd.option("eval") is None
+    where = f"{FIXTURES / 'knitr-values.Rmd'}:38:"
+    messages = [r.getMessage() for r in caplog.records if r.getMessage().startswith(where)]
+    assert any("'echo'" in m and "some_variable" in m and "ignored" in m for m in messages)
+    assert any("'eval'" in m and "ignored" in m for m in messages)
+
+
+def test_noteflows_own_options_stay_errors_in_a_chunk_header() -> None:
+    from noteflow.errors import OptionError
+
+    with pytest.raises(OptionError, match="'timeout'"):
+        parse_document(Path("/nowhere/doc.Rmd"), "```{r timeout=0}\n1\n```\n")
+
+
+def test_an_empty_chunk_repeating_a_label_runs_that_code_under_its_own_id() -> None:
+    document = parse_fixture("knitr-values.Rmd")
+    blocks = blocks_of(document)
+    assert [b.id for b in document.blocks if b.id.startswith("demo")] == [
+        "demo",
+        "demo-2",
+        "demo-3",
+    ]
+    assert blocks["demo-2"].code == blocks["demo"].code
+    assert blocks["demo-2"].option("results") == "hide"
+    assert blocks["demo-3"].option("echo") == [-2]
+    fences = [t.meta.get("nf_block") for t in document.tokens if t.type == "fence"]
+    assert fences[1:4] == ["demo", "demo-2", "demo-3"]
+
+
+def test_a_default_engine_makes_later_r_chunks_run_in_that_language() -> None:
+    blocks = blocks_of(parse_fixture("engine-default.Rmd"))
+    assert blocks["first-r"].language == "r"
+    assert blocks["by-default"].language == "python"
+    assert blocks["back-to-r"].language == "r"
+
+
+def test_an_empty_inline_r_is_removed_also_inside_code_blocks() -> None:
+    document = parse_fixture("knitr-values.Rmd")
+    code = [t.content for t in document.tokens if t.type == "code_block"]
+    assert code == ["```{r}\nplot(cars)\n```\n"]
+    assert "`r ''`" not in "".join(t.content for t in document.tokens)
+
+
+ECHO: list[tuple[list[int], str]] = [
+    ([1], "x <- 1\n"),
+    ([2], "# the answer\nprint(x)\n"),
+    ([-2], "x <- 1\nfor (i in 1:2) {\n  cat(i)\n}\n"),
+    ([1, 3], "x <- 1\nfor (i in 1:2) {\n  cat(i)\n}\n"),
+    ([4], ""),
+]
+
+
+@pytest.mark.parametrize(("selection", "shown"), ECHO, ids=[str(row[0]) for row in ECHO])
+def test_echo_vectors_show_the_selected_expressions(selection: list[int], shown: str) -> None:
+    assert echo_code(DEMO, selection) == shown
+
+
+def test_shown_code_is_the_whole_code_unless_an_r_block_selects_expressions() -> None:
+    assert shown_code("r", DEMO, [1]) == "x <- 1\n"
+    assert shown_code("r", DEMO, True) == DEMO
+    assert shown_code("python", "a = 1\nb = 2\n", [1]) == "a = 1\nb = 2\n"
+    assert shown_code("r", "a <- 1; b <- 2\n", [1]) == "a <- 1; b <- 2\n"  # cannot split
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def sections(page: str) -> dict[str, str]:
+    found = re.finditer(r'<section class="[^"]*" id="([^"]+)".*?</section>', page, re.S)
+    return {match.group(1): match.group(0) for match in found}
+
+
+def text_of(fragment: str, element: str) -> str:
+    pattern = rf'<(div|pre) class="{element}[^"]*">(.*?)</\1>'
+    parts = [m.group(2) for m in re.finditer(pattern, fragment, re.S)]
+    return html.unescape(re.sub(r"<[^>]+>", "", "".join(parts)))
+
+
+def render(tmp_path: Path, name: str, kernels: tuple[str, ...] = ("ir",)) -> str:
+    for kernel in kernels:
+        if find_kernelspec(kernel) is None:
+            pytest.skip(f"kernel {kernel} is not installed")
+    shutil.copy(FIXTURES / name, tmp_path / name)
+    assert main(["render", str(tmp_path / name), "-q"]) == 0
+    return (tmp_path / name).with_suffix(".html").read_text(encoding="utf-8")
+
+
+@pytest.mark.kernel
+def test_knitr_values_page(tmp_path: Path) -> None:
+    page = render(tmp_path, "knitr-values.Rmd")
+    blocks = sections(page)
+    assert text_of(blocks["demo"], "nf-output").strip() == '## [1] 2## [1] "two"'
+    assert "print(x)" in text_of(blocks["demo-2"], "nf-code")
+    assert text_of(blocks["demo-2"], "nf-output") == ""  # results='hide'
+    assert text_of(blocks["demo-3"], "nf-output").strip() == '## [1] 2## [1] "two"'
+    conditions = text_of(blocks["conditions"], "nf-output")
+    assert "after the conditions" in conditions and "a quiet message" not in conditions
+    # knitr's wording, not IRkernel's "Warning message in eval(expr, envir, enclos):"
+    assert "## Warning: second warning" in conditions and "eval(" not in conditions
+    assert "cache level two" in text_of(blocks["levels"], "nf-output")
+    assert "odd options ignored" in text_of(blocks["odd"], "nf-output")
+
+
+@pytest.mark.kernel
+def test_inline_r_is_formatted_as_knitr_formats_it(tmp_path: Path) -> None:
+    page = render(tmp_path, "knitr-values.Rmd")
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    times = "\N{MULTIPLICATION SIGN}"
+    assert f"pi is 3.1416, a big number is 1.2346 {times} 10⁸, a vector is 1, 2, 3." in text
+    shown = re.search(r"<pre><code>(.*?)</code></pre>", page, re.S)
+    assert shown is not None and html.unescape(shown.group(1)) == "```{r}\nplot(cars)\n```\n"
+
+
+@pytest.mark.kernel
+def test_a_default_engine_runs_later_r_chunks_in_python(tmp_path: Path) -> None:
+    page = render(tmp_path, "engine-default.Rmd", ("ir", "python3"))
+    blocks = sections(page)
+    assert text_of(blocks["by-default"], "nf-output").strip() == "## from python"
+    assert text_of(blocks["back-to-r"], "nf-output").strip() == "## R again"
+
+
+@pytest.mark.kernel
+def test_a_plot_that_needs_room_is_drawn_at_the_blocks_size(tmp_path: Path) -> None:
+    blocks = sections(render(tmp_path, "big-figure.Rmd"))
+    assert "nf-status-executed" in blocks["many-panels"]
+    assert "figure margins too large" not in blocks["many-panels"]
+    assert re.search(r'<img src="data:image/png;base64,', blocks["many-panels"])
