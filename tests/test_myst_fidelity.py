@@ -203,3 +203,19 @@ def test_card_header_and_buttons(demos: Element) -> None:
         ("a", "GitHub", "https://github.com/jupyter-book/mystmd"),
         ("span", "A button without a link!", None),
     ]
+
+
+def test_figure_without_argument_has_lettered_subfigures(demos: Element) -> None:
+    figure = demos.by_id("trip")
+    subs = figure.find_all("figure", "nf-subfigure")
+    assert [s.attrs["id"] for s in subs] == ["trip-a", "trip-b", "trip-sea"]
+    assert [normalised(s.find("figcaption").text) for s in subs] == [
+        "(a) Banff, Canada",
+        "(b) Golden Gate",
+        "(c) The sea",
+    ]
+    assert all(s.find("img").attrs["src"].startswith("data:image/png") for s in subs)
+    captions = [c for c in figure.find_all("figcaption") if "nf-subfigure" not in c.classes]
+    assert normalised(captions[-1].text) == "Figure 2: Great things on our trips."
+    references = [normalised(a.text) for a in demos.find_all("a", "nf-numref")]
+    assert references[-3:] == ["Figure 2", "Figure 2 (b)", "Figure 2 (c)"]

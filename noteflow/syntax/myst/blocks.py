@@ -29,12 +29,18 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\\[\]])")
 _TOC_ENTRY = re.compile(r"^(?P<title>.*?)\s*<(?P<path>[^<>]+)>$")
 _SLUG_SEPARATORS = re.compile(r"[^\w]+")
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\s*$", re.DOTALL | re.MULTILINE)
+_IMAGE_LINE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\([^)]*\)(?:\{[^}]*\})?$")
 _FIRST_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 def figure(call: DirectiveCall, expander: Expander) -> list[Token]:
-    """`<figure>`: the image, then the body as caption (its first paragraph numbered)."""
+    """`<figure>`: the image, then the body as caption (its first paragraph numbered).
+    Without an image argument (mystmd), the body's leading paragraphs of images are
+    sub-figures, lettered (a), (b) and labelled `<label>-a`, `<label>-b`."""
     body = expander.body(call)
+    pictures: list[Token] = [image_token(call)]
+    if not call.argument.strip():
+        pictures, body = _subfigures(call, body)
     caption = first_inline(body)
     if caption is not None and call.label:
         caption.meta["myst_number"] = call.label
@@ -43,10 +49,36 @@ def figure(call: DirectiveCall, expander: Expander) -> list[Token]:
     attrs = {"style": f"width: {_length(width)}"} if width else {}
     start = open_tag(call, "figure", classes=classes, ident=call.label, attrs=attrs)
     mark_target(start, call.label, "fig", caption.content if caption else "")
-    tokens = [start, image_token(call)]
+    tokens = [start, *pictures]
     if body:
         tokens += wrap(call, "figcaption", body)
     return [*tokens, close_tag(call, "figure")]
+
+
+def _subfigures(call: DirectiveCall, body: list[Token]) -> tuple[list[Token], list[Token]]:
+    """(sub-figure tokens, the rest of the body) from the body's leading image lines."""
+    images: list[tuple[str, str]] = []  # (image Markdown, its own `(label)=` or "")
+    at, own = 0, ""
+    while at + 2 < len(body):
+        if body[at].type == "myst_target":
+            own, at = body[at].content.strip(), at + 1
+            continue
+        lines = body[at + 1].content.split("\n") if body[at].type == "paragraph_open" else []
+        if not lines or not all(_IMAGE_LINE.match(line.strip()) for line in lines):
+            break
+        images += [(line.strip(), own if not n else "") for n, line in enumerate(lines)]
+        at, own = at + 3, ""
+    pictures: list[Token] = []
+    for number, (text, own_label) in enumerate(images):
+        letter = chr(ord("a") + number)
+        label = own_label or (f"{call.label}-{letter}" if call.label else "")
+        alt = _IMAGE_LINE.match(text)["alt"]  # type: ignore[index]
+        start = open_tag(call, "figure", classes=["nf-subfigure"], ident=label)
+        mark_target(start, label, "fig", alt)
+        caption = inline(call, alt, myst_number=label) if alt or label else None
+        captioned = wrap(call, "figcaption", [caption]) if caption is not None else []
+        pictures += [start, inline(call, text), *captioned, close_tag(call, "figure")]
+    return pictures, body[at:]
 
 
 def figure_md(call: DirectiveCall, expander: Expander) -> list[Token]:
