@@ -172,3 +172,29 @@ def test_list_table_div_with_a_table_id_is_a_numbered_table(pages: dict[str, Nod
     assert words(caption) == "Table 1: Letters in a list table."
     link = pages["list-tables"].find("a", cls="quarto-xref")
     assert link.attrs["href"] == "#tbl-letters" and words(link) == "Table 1"
+
+
+# -------------------------------------------------------------------- grid tables
+
+
+def test_grid_table_cells_span_rows_and_columns(pages: dict[str, Node]) -> None:
+    table = pages["grid-spans"].find("table", id="tbl-spans")
+    header = table.find("thead").find_all("th")
+    assert [(words(c), c.attrs.get("colspan")) for c in header] == [
+        ("Property", "2"),
+        ("Earth", None),
+    ]
+    body = table.find("tbody").find_all("tr")
+    first = body[0].elements()
+    assert (words(first[0]), first[0].attrs.get("rowspan")) == ("Temperature 1961-1990", "3")
+    assert table_rows(table)[1:] == [
+        ["Temperature 1961-1990", "min", "-89.2 °C"],
+        ["mean", "14 °C"],
+        ["max", "56.7 °C"],
+    ]
+    assert words(table.find("caption")) == "Table 1: Temperatures"
+
+
+def test_a_plus_sign_in_a_grid_cell_is_text(pages: dict[str, Node]) -> None:
+    table = pages["grid-spans"].find_all("table")[1]
+    assert table_rows(table) == [["a + b", "c"]]

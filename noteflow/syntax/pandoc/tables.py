@@ -8,7 +8,9 @@ Owns two block rules and a core rule:
   caption reads "Table 1: …" once the document is numbered. A caption line with no
   table next to it stays a paragraph.
 - grid tables (`+---+---+` borders, `+===+` under the header, `:` for alignment) become
-  tables whose cells are parsed as Markdown blocks with the document's parser.
+  tables whose cells are parsed as Markdown blocks with the document's parser; a cell
+  spans columns where a wall `|` is missing and rows where a border is missing, as in
+  Pandoc 3 (`rowspan`, `colspan`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import re
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -197,52 +200,141 @@ def grid_table(state: StateBlock, start_line: int, end_line: int, silent: bool) 
 
 
 def _push_grid(state: StateBlock, lines: list[str], start_line: int) -> None:
-    bounds = [i for i, ch in enumerate(lines[0]) if ch == "+"]
-    rows, header_rows = _grid_rows(lines, bounds)
-    aligns = _alignments(lines, bounds, header_rows)
+    grid = _Grid.read(lines)
+    aligns = _alignments(grid)
     table = state.push("table_open", "table", 1)
     table.map = [start_line, start_line + len(lines)]
     table.meta["nf_grid"] = True
-    for section, section_rows in (("thead", rows[:header_rows]), ("tbody", rows[header_rows:])):
+    sections = (("thead", grid.rows[: grid.header_rows]), ("tbody", grid.rows[grid.header_rows :]))
+    for section, section_rows in sections:
         if not section_rows:
             continue
         state.push(f"{section}_open", section, 1)
-        cell = "th" if section == "thead" else "td"
-        for first_line, cells in section_rows:
-            _push_row(state, cells, cell, aligns, start_line + first_line)
+        tag = "th" if section == "thead" else "td"
+        for cells in section_rows:
+            _push_row(state, cells, tag, aligns, start_line)
         state.push(f"{section}_close", section, -1)
     state.push("table_close", "table", -1)
 
 
-def _grid_rows(lines: list[str], bounds: list[int]) -> tuple[list[tuple[int, list[str]]], int]:
-    """Each row as (its first line, its cells' text); and how many rows are header rows."""
-    rows: list[tuple[int, list[str]]] = []
-    header_rows = 0
-    block: list[str] = []
-    for number, line in enumerate(lines[1:], start=1):
-        if not _GRID_BORDER.match(line):
-            block.append(line)
-            continue
-        if block:
-            rows.append((number - len(block), _cells(block, bounds)))
-        block = []
-        if "=" in line:
-            header_rows = len(rows)
-    return rows, header_rows
+@dataclass(frozen=True, slots=True)
+class GridCell:
+    """One cell of a grid table: its text and where it sits on the table's finest grid."""
+
+    text: str
+    line: int
+    """The cell's first text line, counted from the table's top border."""
+    column: int
+    rowspan: int = 1
+    colspan: int = 1
 
 
-def _cells(block: list[str], bounds: list[int]) -> list[str]:
-    cells = []
-    for left, right in itertools.pairwise(bounds):
-        text = "\n".join(line[left + 1 : right].rstrip() for line in block)
-        cells.append(textwrap.dedent(text).strip("\n"))
-    return cells
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """A grid table read as Pandoc reads it: the finest grid of column boundaries (`+`
+    in any border) and row boundaries (border lines, whole or partial), with cells that
+    span where a wall or a border is missing."""
+
+    rows: list[list[GridCell]]
+    header_rows: int
+    columns: list[int]
+    """The x of each column boundary."""
+    lines: list[str]
+
+    @classmethod
+    def read(cls, raw_lines: list[str]) -> _Grid:
+        width = max(len(line) for line in raw_lines)
+        lines = [line.ljust(width) for line in raw_lines]
+        columns = sorted({x for line in lines for x in _corners(line)})
+        borders = [n for n, line in enumerate(lines) if n == 0 or _is_border(line)]
+        if borders[-1] != len(lines) - 1:
+            borders.append(len(lines) - 1)
+        owner = _spans(lines, columns, borders)
+        rows = [
+            [_cell(lines, columns, borders, owner, band, column) for column in starts]
+            for band, starts in enumerate(_cell_starts(owner))
+        ]
+        header = next((n for n, b in enumerate(borders) if "=" in lines[b]), 0)
+        return cls(rows, header, columns, lines)
 
 
-def _alignments(lines: list[str], bounds: list[int], header_rows: int) -> list[str]:
-    border = next((line for line in lines if "=" in line), lines[0]) if header_rows else lines[0]
+def _corners(line: str) -> list[int]:
+    """The x of each `+` that joins border dashes (not a `+` written in a cell's text)."""
+    joins = "-=:"
+    return [
+        x
+        for x, ch in enumerate(line)
+        if ch == "+"
+        and (x == 0 or line[x - 1] in joins or (x + 1 < len(line) and line[x + 1] in joins))
+    ]
+
+
+def _is_border(line: str) -> bool:
+    return bool(_GRID_BORDER.match(line.rstrip())) or bool(_PARTIAL_BORDER.search(line))
+
+
+_PARTIAL_BORDER = re.compile(r"\+[-=:]+\+")
+
+
+def _spans(lines: list[str], columns: list[int], borders: list[int]) -> list[list[tuple[int, int]]]:
+    """For each finest cell (band, column), the finest cell whose span covers it."""
+    bands, width = len(borders) - 1, len(columns) - 1
+    owner = [[(band, column) for column in range(width)] for band in range(bands)]
+    for band in range(bands):
+        for column in range(width):
+            top, left = owner[band][column]
+            if column + 1 < width and not _wall(lines, borders, band, columns[column + 1]):
+                owner[band][column + 1] = (top, left)
+            if band + 1 < bands and not _floor(lines[borders[band + 1]], columns, column):
+                owner[band + 1][column] = (top, left)
+    return owner
+
+
+def _wall(lines: list[str], borders: list[int], band: int, x: int) -> bool:
+    return any(lines[n][x] in "|+" for n in range(borders[band] + 1, borders[band + 1]))
+
+
+def _floor(line: str, columns: list[int], column: int) -> bool:
+    segment = line[columns[column] + 1 : columns[column + 1]]
+    return bool(segment) and all(ch in "-=:" for ch in segment)
+
+
+def _cell_starts(owner: list[list[tuple[int, int]]]) -> list[list[int]]:
+    """For each band, the columns where a cell starts (its top-left finest cell)."""
+    return [
+        [column for column, own in enumerate(row) if own == (band, column)]
+        for band, row in enumerate(owner)
+    ]
+
+
+def _cell(
+    lines: list[str],
+    columns: list[int],
+    borders: list[int],
+    owner: list[list[tuple[int, int]]],
+    band: int,
+    column: int,
+) -> GridCell:
+    covered = [
+        (b, c) for b, row in enumerate(owner) for c, own in enumerate(row) if own == (band, column)
+    ]
+    last_band = max(b for b, _ in covered)
+    last_column = max(c for _, c in covered)
+    left, right = columns[column] + 1, columns[last_column + 1]
+    text_lines = [
+        line[left:right].rstrip() for line in lines[borders[band] + 1 : borders[last_band + 1]]
+    ]
+    text = textwrap.dedent("\n".join(text_lines)).strip("\n")
+    return GridCell(text, borders[band] + 1, column, last_band - band + 1, last_column - column + 1)
+
+
+def _alignments(grid: _Grid) -> list[str]:
+    lines = grid.lines
+    border = (
+        next((line for line in lines if "=" in line), lines[0]) if grid.header_rows else lines[0]
+    )
     aligns = []
-    for left, right in itertools.pairwise(bounds):
+    for left, right in itertools.pairwise(grid.columns):
         spec = border[left + 1 : right]
         starts, ends = spec.startswith(":"), spec.endswith(":")
         aligns.append(
@@ -251,13 +343,20 @@ def _alignments(lines: list[str], bounds: list[int], header_rows: int) -> list[s
     return aligns
 
 
-def _push_row(state: StateBlock, cells: list[str], tag: str, aligns: list[str], line: int) -> None:
+def _push_row(
+    state: StateBlock, cells: list[GridCell], tag: str, aligns: list[str], table_line: int
+) -> None:
     state.push("tr_open", "tr", 1)
-    for text, align in zip(cells, aligns, strict=False):
-        cell = state.push(f"{tag}_open", tag, 1)
+    for cell in cells:
+        opening = state.push(f"{tag}_open", tag, 1)
+        align = aligns[cell.column] if cell.column < len(aligns) else ""
+        if cell.rowspan > 1:
+            opening.attrSet("rowspan", str(cell.rowspan))
+        if cell.colspan > 1:
+            opening.attrSet("colspan", str(cell.colspan))
         if align:
-            cell.attrSet("style", f"text-align:{align}")
-        _push_cell_blocks(state, text, line)
+            opening.attrSet("style", f"text-align:{align}")
+        _push_cell_blocks(state, cell.text, table_line + cell.line)
         state.push(f"{tag}_close", tag, -1)
     state.push("tr_close", "tr", -1)
 
