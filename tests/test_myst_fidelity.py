@@ -219,3 +219,18 @@ def test_figure_without_argument_has_lettered_subfigures(demos: Element) -> None
     assert normalised(captions[-1].text) == "Figure 2: Great things on our trips."
     references = [normalised(a.text) for a in demos.find_all("a", "nf-numref")]
     assert references[-3:] == ["Figure 2", "Figure 2 (b)", "Figure 2 (c)"]
+
+
+def test_links_to_targets_are_filled_as_myst_fills_them(tmp_path: Path) -> None:
+    html = rendered("myst-signs.md", tmp_path)
+    links = [(normalised(a.text), a.attrs["href"]) for a in html.find_all("a", "nf-link-ref")]
+    assert links == [
+        ("The end", "#the-end"),  # [](#the-end): the heading's title
+        ("Sec. ?", "#the-end"),  # an unnumbered section has no number
+        ("The end", "#the-end"),  # <project:#the-end>
+        ("Figure 1", "#fig-x"),
+        ("The picture. is 1", "#fig-x"),
+        ("no-such-anchor", "#no-such-anchor"),
+    ]
+    own = next(a for a in html.find_all("a") if a.text == "own text")
+    assert own.attrs["href"] == "#the-end"

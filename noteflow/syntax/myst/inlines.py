@@ -9,6 +9,7 @@ cached and rendered like any other inline expression.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from ...adapters import adapter_for_fence
 from ..crossref import is_reference_type
 from .blocks import term_id
 from .dialect import is_myst_document
+from .roles import LINK_REFERENCE
 from .tokens import mark_target
 
 _NOT_ELEMENTS = frozenset({"myst_line_comment", "myst_block_break"})
@@ -33,6 +35,9 @@ def after_inline(state: StateCore) -> None:
     if is_myst_document(state.env, state.src):
         attribute_targets(state.tokens)
         glossary_lists(state.tokens, state.env)
+        for token in state.tokens:
+            if token.type == "inline" and token.children:
+                token.children = link_references(token.children)
     for token in state.tokens:
         if token.type == "inline":
             _finish_inline(token, state.tokens)
@@ -86,6 +91,47 @@ def _front_matter(text: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- targets
+
+
+def link_references(children: list[Token]) -> list[Token]:
+    """Links to a target whose text MyST fills in (`[](#label)`, `<project:#label>`,
+    `[Sec. %s](#label)`) become reference tokens, rendered once targets are numbered."""
+    result: list[Token] = []
+    at = 0
+    while at < len(children):
+        reference = _link_reference(children, at)
+        if reference is None:
+            result.append(children[at])
+            at += 1
+        else:
+            token, at = reference
+            result.append(token)
+    return result
+
+
+def _link_reference(children: list[Token], at: int) -> tuple[Token, int] | None:
+    """(the reference token, the index after the link) for a fillable link at `at`."""
+    link = children[at]
+    href = str(link.attrGet("href") or "") if link.type == "link_open" else ""
+    label = href.removeprefix("project:").removeprefix("#") if _TARGET_HREF.match(href) else ""
+    if not label:
+        return None
+    end = next((i for i in range(at + 1, len(children)) if children[i].type == "link_close"), -1)
+    if end == -1:
+        return None
+    inner = children[at + 1 : end]
+    text = inner[0].content if len(inner) == 1 and inner[0].type == "text" else None
+    if text == href or (not inner and text is None):
+        text = ""  # `[](#label)`, or the autolink `<project:#label>`
+    if text is None or (text and not _FILLED.search(text)):
+        return None  # a link with its own text stays as written
+    content = f"{text} <{label}>" if text else label
+    token = Token("myst_role", "", 0, content=content, meta={"name": LINK_REFERENCE})
+    return token, end + 1
+
+
+_TARGET_HREF = re.compile(r"^(?:project:)?#[^#\s]+$")
+_FILLED = re.compile(r"%s|\{number\}|\{name\}")
 
 
 def attribute_targets(tokens: list[Token]) -> None:

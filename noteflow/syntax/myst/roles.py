@@ -25,6 +25,9 @@ log = logging.getLogger("noteflow")
 _EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 _ABBREVIATION = re.compile(r"^(?P<text>.*?)\s*\((?P<title>.*)\)$", re.DOTALL)
 
+LINK_REFERENCE = "nf-link-reference"
+"""The role name `inlines` gives a Markdown link to a target (not written by users)."""
+
 Role = Callable[[str, EnvType, str], str]
 """`(content, env, "path:line") -> HTML`."""
 
@@ -75,6 +78,24 @@ def numref(content: str, env: EnvType, where: str) -> str:
         shown = text.replace("%s", number).replace("{number}", number)
         shown = shown.replace("{name}", target.title)
     return _link(f"#{target.anchor or label}", shown, "nf-numref")
+
+
+def link_reference(content: str, env: EnvType, where: str) -> str:
+    """A Markdown link to a target (`[](#label)`, `[Sec. %s](#label)`, `<project:#label>`)
+    as MyST fills it: no text gives the target's number name ("Figure 1", "(2)") or its
+    title; `%s`, `{number}` and `{name}` in the text are replaced. A label that is no
+    target stays a plain link (it may be a heading's anchor)."""
+    text, label = split_target(content)
+    target = refs.lookup(env, label)
+    if target is None:
+        return _link(f"#{label}", text or label, "nf-link-ref")
+    if not text:
+        shown = refs.numbered_name(target) if target.number else target.title or label
+    else:
+        number = target.number or "?"
+        shown = text.replace("%s", number).replace("{number}", number)
+        shown = shown.replace("{name}", target.title)
+    return _link(f"#{target.anchor or label}", shown, "nf-link-ref")
 
 
 def eq(content: str, env: EnvType, where: str) -> str:
@@ -159,6 +180,7 @@ ROLES: dict[str, Role] = {
     "numref": numref,
     "math:numref": numref,
     "eq": eq,
+    LINK_REFERENCE: link_reference,
     "doc": doc,
     "download": download,
     "term": term,
