@@ -198,3 +198,31 @@ def test_grid_table_cells_span_rows_and_columns(pages: dict[str, Node]) -> None:
 def test_a_plus_sign_in_a_grid_cell_is_text(pages: dict[str, Node]) -> None:
     table = pages["grid-spans"].find_all("table")[1]
     assert table_rows(table) == [["a + b", "c"]]
+
+
+# ------------------------------------------------------------------------ margins
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("toc", [True, False])
+def test_margin_note_sits_outside_the_text_column(tmp_path: Path, toc: bool) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    text = (FIXTURES / "margin.qmd").read_text(encoding="utf-8")
+    (tmp_path / "margin.qmd").write_text(text.replace("toc: true", f"toc: {str(toc).lower()}"))
+    outcome = render_with_fake_kernel(tmp_path / "margin.qmd")
+    assert outcome.output is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 900})
+        page.goto(outcome.output.as_uri())
+        note = page.locator(".column-margin").bounding_box()
+        body = page.locator("main p").first.bounding_box()
+        browser.close()
+    assert note is not None and body is not None
+    outside = note["x"] + note["width"] <= body["x"] or note["x"] >= body["x"] + body["width"]
+    assert outside and note["x"] >= 0
