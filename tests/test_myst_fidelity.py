@@ -234,3 +234,11 @@ def test_links_to_targets_are_filled_as_myst_fills_them(tmp_path: Path) -> None:
     ]
     own = next(a for a in html.find_all("a") if a.text == "own text")
     assert own.attrs["href"] == "#the-end"
+
+
+def test_mystmd_inline_options(demos: Element) -> None:
+    warning = demos.by_id("careful")
+    assert warning.tag == "details" and "open" in warning.attrs
+    assert {"admonition", "warning", "simple", "dropdown"} <= set(warning.classes)
+    assert normalised(warning.text) == "Warning Careful."
+    assert has_myst_signs("```{warning .simple}\nCareful.\n```\n")

@@ -30,7 +30,10 @@ FENCE_TYPES = frozenset({"fence", "colon_fence"})
 """Token types that may hold a directive: backtick/tilde fences, and colon fences
 (`:::{note}`, a `fence` token with `markup=":::"`, or mdit-py-plugins' `colon_fence`)."""
 
-_DIRECTIVE_INFO = re.compile(r"^\{(?P<name>[A-Za-z][\w.:+-]*)\}(?P<argument>.*)$", re.DOTALL)
+_DIRECTIVE_INFO = re.compile(
+    r"^\{(?P<name>[A-Za-z][\w.:+-]*)(?P<inline>\s[^{}]*)?\}(?P<argument>.*)$", re.DOTALL
+)
+_INLINE_OPTION = re.compile(r"""(?P<key>[.#]?[\w.:-]+)(?:=(?P<value>"[^"]*"|'[^']*'|\S+))?""")
 _CONTINUATION = re.compile(r"^\s*:\s")
 _OPTION_LINE = re.compile(r"^\s*:(?P<key>[\w.-]+):(?:\s+(?P<value>.*?))?\s*$")
 MYST_SPELLED_COMPONENTS = frozenset({"include"})
@@ -116,6 +119,7 @@ def directive_call(token: Token, env: EnvType) -> DirectiveCall | None:
     start = token.map[0] if token.map else 0
     path = document_path(env)
     options, body, skipped = split_options(token.content, path=path, line=start + 2)
+    options = {**inline_options(match["inline"] or ""), **options}
     return DirectiveCall(
         name=name.lower(),
         argument=argument,
@@ -127,6 +131,27 @@ def directive_call(token: Token, env: EnvType) -> DirectiveCall | None:
         path=path,
         markup=token.markup,
     )
+
+
+def inline_options(text: str) -> dict[str, Any]:
+    """mystmd's inline options, `{warning .simple #label icon=false open=true}`: `.cls`
+    adds a class, `#id` names the target, `key=value` sets an option (`true` / `false`
+    are flags; quotes are removed)."""
+    options: dict[str, Any] = {}
+    classes: list[str] = []
+    for match in _INLINE_OPTION.finditer(text):
+        key, value = match["key"], match["value"]
+        if key.startswith("."):
+            classes.append(key[1:])
+        elif key.startswith("#"):
+            options["name"] = key[1:]
+        elif value is None or value.lower() == "true":
+            options[key.lower()] = True
+        elif value.lower() != "false":
+            options[key.lower()] = value.strip("\"'")
+    if classes:
+        options["class"] = " ".join(classes)
+    return options
 
 
 def is_directive(name: str, argument: str) -> bool:

@@ -39,7 +39,7 @@ _FRONT_MATTER_SIGN = re.compile(
     r"^(?:(?:kernelspec|myst|mystnb)[ \t]*:|[ \t]+format_name:[ \t]*['\"]?myst\b)", re.M
 )
 _FENCE = re.compile(r"^[ ]{0,3}(?P<marks>`{3,}|~{3,}|:{3,})[ \t]*(?P<info>.*)$")
-_BRACED = re.compile(r"^\{(?P<name>[A-Za-z][\w.:+-]*)\}(?P<argument>.*)$")
+_BRACED = re.compile(r"^\{(?P<name>[A-Za-z][\w.:+-]*)(?:\s[^{}]*)?\}(?P<argument>.*)$")
 _ROLE = re.compile(r"(?<![`\w])\{[A-Za-z][\w.:+-]*\}`[^`\n]")
 _LINE_SIGN = re.compile(r"^[ ]{0,3}(?:\+\+\+(?:[ \t].*)?|\([^\s()]+\)=)[ \t]*$")
 
