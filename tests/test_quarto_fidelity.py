@@ -8,6 +8,7 @@ Quarto shows, with Quarto's class names and ids where users' CSS and links expec
 
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
@@ -226,3 +227,56 @@ def test_margin_note_sits_outside_the_text_column(tmp_path: Path, toc: bool) -> 
     assert note is not None and body is not None
     outside = note["x"] + note["width"] <= body["x"] or note["x"] >= body["x"] + body["width"]
     assert outside and note["x"] >= 0
+
+
+# ------------------------------------------------------------ conditional content
+
+
+def hidden(page: Node, ident: str) -> bool:
+    """Whether the element is inside an element with the `hidden` attribute."""
+
+    def walk(node: Node, inside: bool) -> bool | None:
+        inside = inside or "hidden" in node.attrs
+        if node.attrs.get("id") == ident:
+            return inside
+        for child in node.elements():
+            found = walk(child, inside)
+            if found is not None:
+                return found
+        return None
+
+    found = walk(page, False)
+    assert found is not None, f"no element #{ident}"
+    return found
+
+
+def test_conditions_on_front_matter_values(pages: dict[str, Node]) -> None:
+    page = pages["conditional"]
+    assert not hidden(page, "shown-draft")
+    assert hidden(page, "hidden-nested")
+    assert not hidden(page, "shown-unless")
+    assert hidden(page, "hidden-missing")
+
+
+def test_a_float_for_another_format_is_hidden_and_not_numbered(pages: dict[str, Node]) -> None:
+    page = pages["conditional"]
+    assert page.find_all(id="fig-pdf-only") == []
+    hidden_text = " ".join(words(n) for n in page.find_all() if "hidden" in n.attrs)
+    assert "A figure for PDF only" in hidden_text
+    assert words(page.find("main")).count("A figure for PDF only") == 1
+    _, caption = float_parts(page, "fig-shown", "fig")
+    assert words(caption) == "Figure 1: A placeholder figure"
+
+
+def test_placeholder_shortcode_is_a_grey_image_of_that_size(pages: dict[str, Node]) -> None:
+    figure, _ = float_parts(pages["conditional"], "fig-shown", "fig")
+    source = figure.find("img").attrs["src"] or ""
+    assert source.startswith("data:image/png;base64,")
+    png = base64.b64decode(source.split(",", 1)[1])
+    assert png.startswith(b"\x89PNG") and png[16:24] == (40).to_bytes(4, "big") + (20).to_bytes(
+        4, "big"
+    )
+
+
+def test_env_shortcode_falls_back_to_its_second_argument(pages: dict[str, Node]) -> None:
+    assert words(pages["conditional"].find(id="env")) == "Home is fallback-home"

@@ -1,5 +1,5 @@
-"""Quarto shortcodes: `{{< include >}}` splices files in; `meta`, `var`, `kbd` and `pagebreak`
-are replaced in the text before parsing.
+"""Quarto shortcodes: `{{< include >}}` splices files in; `meta`, `var`, `env`, `kbd`,
+`placeholder` and `pagebreak` are replaced in the text before parsing.
 
 Quarto's rules, as its documentation states them: an include stands on a line of its own
 and is the same as pasting the included file there, so its executable blocks run as part
@@ -13,11 +13,15 @@ and warns once per document.
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import logging
+import os
 import re
 import shlex
+import struct
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +199,10 @@ class Shortcodes:
             return _kbd(arguments)
         if name in ("meta", "var") and arguments:
             return self._value(name, arguments[0], where)
+        if name == "env" and arguments:
+            return self._environment(arguments, where)
+        if name == "placeholder":
+            return _placeholder(arguments)
         self._warn(name, where, _unsupported(name))
         return match.group(0)
 
@@ -204,6 +212,18 @@ class Shortcodes:
             return _as_text(found)
         self._warn(f"{kind}:{key}", where, f"{kind} '{key}' is not defined")
         return f"?{kind}:{key}"
+
+    def _environment(self, arguments: list[str], where: Origin) -> str:
+        """`{{< env NAME >}}`, or `{{< env NAME fallback >}}` when it is not set."""
+        found = os.environ.get(arguments[0])
+        if found is not None:
+            return found
+        if len(arguments) > 1:
+            return arguments[1]
+        self._warn(
+            f"env:{arguments[0]}", where, f"environment variable '{arguments[0]}' is not set"
+        )
+        return ""
 
     def _warn(self, key: str, where: Origin, message: str) -> None:
         if key in self.warned:
@@ -216,6 +236,34 @@ def _kbd(arguments: list[str]) -> str:
     """`{{< kbd Ctrl-C >}}` (or only per-platform keys, `mac=Cmd-C`: the first is shown)."""
     keys = [a for a in arguments if "=" not in a] or [a.split("=", 1)[1] for a in arguments]
     return f"<kbd>{html.escape(keys[0] if keys else '')}</kbd>"
+
+
+def _placeholder(arguments: list[str]) -> str:
+    """`{{< placeholder 300 200 >}}`: the address of a grey image that size (100 by 100
+    by default; the height defaults to the width), as Quarto's placeholder, written as a
+    PNG `data:` URI (the one image kind Markdown links accept as data)."""
+    sizes = [int(a) for a in arguments if a.isdigit()]
+    width = min(sizes[0] if sizes else 100, PLACEHOLDER_MAX) or 1
+    height = min(sizes[1] if len(sizes) > 1 else width, PLACEHOLDER_MAX) or 1
+    return "data:image/png;base64," + base64.b64encode(_grey_png(width, height)).decode("ascii")
+
+
+PLACEHOLDER_MAX = 4000
+
+
+def _grey_png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    rows = (b"\x00" + b"\xdd" * width) * height
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _unsupported(name: str) -> str:

@@ -13,12 +13,18 @@ This module installs them and runs the core rule that gives each div its kind.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.subscript import sub_plugin
 from mdit_py_plugins.superscript import superscript_plugin
 
+from ...errors import NoteflowError
+from ...yamlio import load_yaml
 from . import callouts, divs, floats, headings, layout, list_tables, tables, tabsets
 from .attributes import Attributes
 
@@ -45,14 +51,34 @@ def plugin(md: MarkdownIt) -> None:
 
 
 def _div_kinds(state: StateCore) -> None:
-    """Callouts, tabsets and layouts, outermost first."""
+    """Callouts, tabsets and layouts, outermost first; conditional content an HTML page
+    leaves out stays a plain hidden div without its id (nothing links to it, nothing in
+    it is numbered from it)."""
     tokens = state.tokens
+    meta = front_matter(tokens)
     index = 0
     while index < len(tokens):
         token = tokens[index]
         if token.type == divs.OPEN:  # a kind re-types its token: each div is seen once
-            _give_kind(tokens, index, token.meta["nf_attributes"], state)
+            attributes = token.meta["nf_attributes"]
+            if divs.shown_in_html(attributes, meta):
+                _give_kind(tokens, index, attributes, state)
+            else:
+                token.meta[divs.HIDDEN] = True
+                token.meta["nf_attributes"] = replace(attributes, id="")
         index += 1
+
+
+def front_matter(tokens: list[Token]) -> Mapping[str, Any]:
+    """The document's front matter as a mapping; empty when it has none or it is not
+    valid (the parse stage reports bad front matter with its line)."""
+    if not tokens or tokens[0].type != "front_matter":
+        return {}
+    try:
+        front = load_yaml(tokens[0].content, what="front matter", path=None, line=1).value
+    except NoteflowError:
+        return {}
+    return front if isinstance(front, Mapping) else {}
 
 
 def _give_kind(tokens: list, index: int, attributes: Attributes, state: StateCore) -> None:

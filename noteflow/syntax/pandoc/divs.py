@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -181,7 +182,7 @@ def render_div_open(
     if _is_column(attributes) and attributes.get("width"):
         style = f"width:{attributes.get('width')};" + values.get("style", "")
         values["style"] = style
-    if not shown_in_html(attributes):
+    if tokens[idx].meta.get(HIDDEN):
         values["hidden"] = "hidden"
     if tokens[idx].meta.get("nf_layout"):
         values["class"] = " ".join(["quarto-layout-panel", "nf-layout", *attributes.classes])
@@ -197,21 +198,46 @@ def render_div_close(
 HTML_FORMATS = frozenset(("html", "html4", "html5", "html:js"))
 """The format names Quarto's `when-format` / `unless-format` match for an HTML page."""
 
+HIDDEN = "nf_hidden"
+"""`token.meta` key set on a conditional div an HTML page leaves out."""
 
-def shown_in_html(attributes: Attributes) -> bool:
+
+def shown_in_html(attributes: Attributes, meta: Mapping[str, Any] | None = None) -> bool:
     """False for Quarto conditional content that an HTML page leaves out
-    (`.content-visible when-format="pdf"`, `.content-hidden when-format="html"`). Blocks
+    (`.content-visible when-format="pdf"`, `.content-hidden when-meta="draft"`). Blocks
     inside still run, as in Quarto; the page hides the div."""
-    when, unless = attributes.get("when-format"), attributes.get("unless-format")
+    holds = _conditions_hold(attributes, meta or {})
     if attributes.has_class("content-visible"):
-        return (not when or when in HTML_FORMATS) and unless not in HTML_FORMATS
+        return holds is None or holds
     if attributes.has_class("content-hidden"):
-        return not (
-            (not when and not unless)
-            or when in HTML_FORMATS
-            or (unless and unless not in HTML_FORMATS)
-        )
+        return holds is False
     return True
+
+
+def _conditions_hold(attributes: Attributes, meta: Mapping[str, Any]) -> bool | None:
+    """Whether every `when-*` condition holds and no `unless-*` one does; None when the
+    div has none. Profiles: noteflow has none active."""
+    tests = {
+        "format": lambda value: value in HTML_FORMATS,
+        "meta": lambda value: _meta_value(meta, value) is True,
+        "profile": lambda value: False,
+    }
+    results = []
+    for key, value in attributes.values.items():
+        prefix, _, kind = key.partition("-")
+        if prefix in ("when", "unless") and kind in tests:
+            results.append(tests[kind](value) == (prefix == "when"))
+    return all(results) if results else None
+
+
+def _meta_value(meta: Mapping[str, Any], dotted: str) -> Any:
+    """The front matter value at `a.b.c`; None when a part is missing."""
+    value: Any = meta
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
 
 
 _COLUMN_WIDTH = frozenset(("width",))
