@@ -6,7 +6,11 @@
   inside them run); `directives` says what each known name becomes; an unknown one is a
   marked box with one warning.
 - Roles (`` {ref}`label` ``): mdit-py-plugins' `myst_role` rule parses them; `roles`
-  renders them. `{eval}` becomes an inline expression (`inlines`).
+  renders them. `{eval}` becomes an inline expression (`inlines`), the `{eval}` and
+  `{eval:figure}` directives a hidden-code block (`evaluate`).
+- Links MyST fills in (`[](#label)`, `[Sec. %s](#label)`, `<project:#label>`) become
+  reference tokens in MyST documents (`inlines`), rendered by `roles`; so do attribute
+  ids (`{#mypara}`) as targets and `{.glossary}` definition lists as glossaries.
 - Targets, cell breaks and comments: mdit-py-plugins' `myst_blocks` rules; `inlines`
   gives each target's label to the element after it; breaks and comments show nothing.
   These three line rules apply only in a MyST document (`dialect`): in a `.qmd`, an
