@@ -154,6 +154,7 @@ _OPTION_NAME = re.compile(r"[A-Za-z_][\w.-]*")
 _KERNEL_NAME = re.compile(r"[A-Za-z0-9._-]+")
 _LABEL = re.compile(r"[A-Za-z0-9_.-]+(?:\s+[A-Za-z0-9_.-]+)*")
 _R_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?L?")
+_R_AS_IS = re.compile(r"I\((.*)\)", re.DOTALL)
 _R_INTEGER = re.compile(r"[+-]?\d+L?")
 _MYST_OPTION_LINE = re.compile(r"\s*:([A-Za-z_][\w.-]*):(?:\s+(.*))?")
 _QUOTES = "\"'"
@@ -726,7 +727,7 @@ def _canonical_entries(
     knitr option that noteflow does not understand into a warning, and the option is left
     out; noteflow's own options (`timeout`, `uses`, ...) stay errors."""
     canonical: list[_Entry] = []
-    for key, value, spelled, entry_line in entries:
+    for key, value, spelled, entry_line in _as_is_references(list(entries), path=path):
         try:
             name, checked = _canonical(key, value, path=path, line=entry_line)
         except OptionError as problem:
@@ -738,6 +739,22 @@ def _canonical_entries(
             canonical.append((name, checked, spelled, entry_line))
         canonical += _implied(name, checked, path=path, line=entry_line)
     return canonical
+
+
+def _as_is_references(entries: list[_Entry], *, path: str) -> list[_Entry]:
+    """knitr's `ref.label = I('a')` (or `I(c('b', 'a'))`): the code of those chunks and their
+    options too, which is `opts.label = TRUE` unless the block names an `opts.label`."""
+    names = {_canonical_name(key) for key, _, _, _ in entries}
+    result: list[_Entry] = []
+    for key, value, spelled, line in entries:
+        as_is = _R_AS_IS.fullmatch(value.strip()) if isinstance(value, str) else None
+        if _canonical_name(key) != "ref-label" or as_is is None:
+            result.append((key, value, spelled, line))
+            continue
+        result.append((key, _r_value(as_is.group(1).strip(), path=path, line=line), spelled, line))
+        if "opts-label" not in names:
+            result.append(("opts-label", True, spelled, line))
+    return result
 
 
 def _implied(name: str, value: Any, *, path: str, line: int) -> list[_Entry]:

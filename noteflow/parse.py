@@ -67,6 +67,8 @@ MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", 
 GENERIC_OPTION_PREFIXES = ("#|", "//|", "--|", "%|")
 """Option comment prefixes of a language without an adapter (Quarto's, by comment syntax)."""
 KNITR_SUFFIXES = frozenset({".rmd", ".rmarkdown"})
+NOT_INHERITED = frozenset({"label", "ref-label", "opts-label"})
+"""Options a block does not take from the chunk its `opts.label` names."""
 NOT_DEFAULTS = PER_BLOCK_OPTIONS | {"engine", "ref-label", "dependson"}
 """Options `opts_chunk$set` cannot give every later block."""
 
@@ -83,6 +85,8 @@ def parse_document(path: Path, text: str) -> Document:
         text = EMPTY_INLINE_R.sub("", text)
         env = {"nf_document_path": str(path), "nf_document_dir": str(path.parent)}
         tokens = markdown_parser().parse(text, env)
+    if knitr:
+        tokens = _css_chunks(tokens, str(path))
     blocks = list(_blocks(tokens, str(path), inline_r=knitr))
     if knitr:
         blocks = _expand_references(blocks, str(path))
@@ -324,7 +328,7 @@ def _spelled(block: Block, first: Block) -> str:
 def _expand_references(blocks: list[Block], path: str) -> list[Block]:
     """knitr's references to other blocks' code: `<<label>>` lines, and `ref.label` on a
     block with no code of its own. Labels are looked up as written and as ids."""
-    blocks = _reused_labels(blocks)
+    blocks = _inherited_options(_reused_labels(blocks), path)
     by_label = _blocks_by_label(blocks)
 
     def code_of(label: str) -> str | None:
@@ -341,6 +345,32 @@ def _expand_references(blocks: list[Block], path: str) -> list[Block]:
                 missing,
             )
     return [_expanded(block, _own_code(block, by_label), code_of, path) for block in blocks]
+
+
+def _css_chunks(tokens: list[Token], path: str) -> list[Token]:
+    """knitr's `css` engine: the chunk's code is a `<style>` element of the page, shown as
+    CSS code too unless `echo = FALSE`; `eval = FALSE` only shows it, `include = FALSE`
+    leaves it out."""
+    result: list[Token] = []
+    for token in tokens:
+        header = None
+        if token.type == "fence":
+            line = (token.map[0] if token.map else 0) + 1
+            header = parse_fence_info(token.info, path=path, line=line)
+        if header is None or header.escaped or header.name.lower() != "css":
+            result.append(token)
+            continue
+        options = header.options
+        if options.get("include") is False:
+            continue
+        if options.get("eval") is not False:
+            style = Token("html_block", "", 0, content=f"<style>\n{token.content}</style>\n")
+            style.map, style.block = token.map, True
+            result.append(style)
+        if options.get("echo") is not False:
+            token.info = "css"
+            result.append(token)
+    return result
 
 
 def _mark_fences(tokens: Sequence[Token], blocks: Sequence[Block]) -> None:
@@ -367,6 +397,32 @@ def _reused_labels(blocks: list[Block]) -> list[Block]:
             seen.setdefault(label, 1)
         result.append(block)
     return result
+
+
+def _inherited_options(blocks: list[Block], path: str) -> list[Block]:
+    """knitr's `opts.label`: `TRUE` (or `ref.label = I(...)`) takes the options of the
+    `ref.label` chunks, a label those of that chunk; the block's own options win."""
+    by_label = _blocks_by_label(blocks)
+    result = []
+    for block in blocks:
+        source = block.option("opts-label")
+        if block.kind != "code" or source is None or source is False:
+            result.append(block)
+            continue
+        labels = block.option("ref-label") or () if source is True else [str(source)]
+        inherited: dict[str, Any] = {}
+        for label in labels:
+            found = by_label.get(label)
+            if found is None:
+                _warn_block(block, path, f"`opts.label` names no block '{label}'; ignored")
+                continue
+            inherited.update((k, v) for k, v in found.options.items() if k not in NOT_INHERITED)
+        result.append(dataclasses.replace(block, options={**inherited, **block.options}))
+    return result
+
+
+def _warn_block(block: Block, path: str, message: str) -> None:
+    log.warning("%s:%d: block '%s': %s", path, block.line, block.id, message)
 
 
 def _blocks_by_label(blocks: Sequence[Block]) -> dict[str, Block]:

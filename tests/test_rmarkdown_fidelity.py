@@ -180,3 +180,34 @@ def test_a_plot_that_needs_room_is_drawn_at_the_blocks_size(tmp_path: Path) -> N
     assert "nf-status-executed" in blocks["many-panels"]
     assert "figure margins too large" not in blocks["many-panels"]
     assert re.search(r'<img src="data:image/png;base64,', blocks["many-panels"])
+
+
+def test_ref_label_as_is_borrows_the_chunks_options_too() -> None:
+    blocks = parse_fixture("knitr-chunks.Rmd").blocks
+    as_is, plain = blocks[1], blocks[2]
+    assert as_is.code == plain.code == "1 + 1\n"
+    assert as_is.option("echo") is False and as_is.option("comment") == "#>"
+    assert plain.option("echo") is None and plain.option("comment") is None
+
+
+def test_css_chunks_style_the_page_and_are_no_blocks() -> None:
+    document = parse_fixture("knitr-chunks.Rmd")
+    assert [b.language for b in document.blocks if b.kind == "code"] == ["r"] * 4
+    styles = [t.content for t in document.tokens if t.type == "html_block"]
+    assert styles == [
+        "<style>\n.from-css { color: teal; }\n</style>\n",
+        "<style>\n.shown-css { color: olive; }\n</style>\n",
+    ]
+    shown = [t.content for t in document.tokens if t.type == "fence" and t.info == "css"]
+    assert shown == [".shown-css { color: olive; }\n"]
+
+
+@pytest.mark.kernel
+def test_knitr_chunks_page(tmp_path: Path) -> None:
+    page = render(tmp_path, "knitr-chunks.Rmd")
+    blocks = list(sections(page).values())
+    assert text_of(blocks[1], "nf-code") == "" and text_of(blocks[1], "nf-output") == "#> [1] 2"
+    assert "1 + 1" in text_of(blocks[2], "nf-code")
+    assert text_of(blocks[3], "nf-output") == "## Hello\n## World!\n"
+    assert "<style>\n.from-css { color: teal; }\n</style>" in page
+    assert ".left-out" not in page
