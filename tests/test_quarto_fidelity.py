@@ -280,3 +280,10 @@ def test_placeholder_shortcode_is_a_grey_image_of_that_size(pages: dict[str, Nod
 
 def test_env_shortcode_falls_back_to_its_second_argument(pages: dict[str, Node]) -> None:
     assert words(pages["conditional"].find(id="env")) == "Home is fallback-home"
+
+
+def test_list_table_caption_written_first_with_column_widths(pages: dict[str, Node]) -> None:
+    figure, caption = float_parts(pages["list-tables"], "tbl-caption-first", "tbl")
+    assert words(caption) == "Table 2: Caption written first."
+    assert [c.attrs["style"] for c in figure.find_all("col")] == ["width:20%", "width:80%"]
+    assert figure.elements()[0].tag == "figcaption"  # above the table

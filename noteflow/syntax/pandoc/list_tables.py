@@ -4,18 +4,21 @@ Owns re-typing such a div's first bullet list into table tokens: each item of th
 outer list is a row and each item of its inner list a cell (Markdown blocks allowed).
 The div's attributes say `header-rows` (default 1), `header-cols` (default 0),
 `widths="1,3"` (relative column widths) and `aligns="l,c,r"`. A paragraph before or
-after the list stays there: in a `#tbl-x` div it is the numbered caption, as for any
-table div. The div itself leaves no element, as Quarto's filter leaves none.
+after the list is the caption (in a `#tbl-x` div, numbered, as for any table div); its
+trailing `{tbl-colwidths=[20,80]}` gives the widths. The div itself leaves no element,
+as Quarto's filter leaves none.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import replace
 from typing import Literal
 
 from markdown_it.token import Token
 
-from .attributes import Attributes
+from .attributes import Attributes, parse_braced
 from .divs import child_ranges, matching_close
 
 logger = logging.getLogger("noteflow")
@@ -30,17 +33,18 @@ def is_list_table(attributes: Attributes) -> bool:
 def transform(tokens: list[Token], open_index: int, *, where: str) -> None:
     """Replace the list-table div's first bullet list with a table, in place."""
     attributes: Attributes = tokens[open_index].meta["nf_attributes"]
-    close_index = matching_close(tokens, open_index)
-    lists = [
-        r
-        for r in child_ranges(tokens, open_index, close_index)
-        if tokens[r.start].type == "bullet_list_open"
-    ]
-    if not lists:
+    table = _first_list(tokens, open_index)
+    if table is None:
         logger.warning("%s: a list-table div without a list is shown as a div", where)
         return
-    rows = [_cells(tokens, row) for row in _items(tokens, lists[0])]
-    tokens[lists[0].start : lists[0].stop] = _table(rows, attributes)
+    caption_widths = _caption_attributes(tokens, open_index, table)
+    if caption_widths and not attributes.get("widths"):
+        attributes = replace(
+            attributes, values={**attributes.values, "widths": caption_widths.strip("[]")}
+        )
+    table = _first_list(tokens, open_index) or table  # the caption may have moved
+    rows = [_cells(tokens, row) for row in _items(tokens, table)]
+    tokens[table.start : table.stop] = _table(rows, attributes)
     close_index = matching_close(tokens, open_index)
     tokens[open_index].type, tokens[close_index].type = OPEN, CLOSE
 
@@ -54,6 +58,44 @@ def render_nothing(*_: object) -> str:
 
 
 RENDER_RULES = {OPEN: render_nothing, CLOSE: render_nothing}
+
+
+def _first_list(tokens: list[Token], open_index: int) -> range | None:
+    children = child_ranges(tokens, open_index, matching_close(tokens, open_index))
+    return next((r for r in children if tokens[r.start].type == "bullet_list_open"), None)
+
+
+def _caption_attributes(tokens: list[Token], open_index: int, table: range) -> str:
+    """A caption paragraph before the list moves after it (where a table div's caption
+    is read from); a trailing `{tbl-colwidths=[20,80]}` leaves its text. Gives those
+    widths ("" when none)."""
+    children = child_ranges(tokens, open_index, matching_close(tokens, open_index))
+    before = [r for r in children if r.stop <= table.start]
+    after = [r for r in children if r.start >= table.stop]
+    caption = before[-1] if before and not after else after[-1] if after else None
+    if caption is None or tokens[caption.start].type != "paragraph_open":
+        return ""
+    widths = _strip_attributes(tokens[caption.start + 1])
+    if caption.stop <= table.start:
+        moved = tokens[caption.start : caption.stop]
+        del tokens[caption.start : caption.stop]
+        at = matching_close(tokens, open_index)
+        tokens[at:at] = moved
+    return widths
+
+
+def _strip_attributes(inline: Token) -> str:
+    last = inline.children[-1] if inline.children else None
+    found = _TRAILING_ATTRIBUTES.search(last.content) if last and last.type == "text" else None
+    attributes = parse_braced(found[1]) if found else None
+    if last is None or found is None or attributes is None:
+        return ""
+    last.content = last.content[: found.start()]
+    inline.content = _TRAILING_ATTRIBUTES.sub("", inline.content)
+    return attributes.get("tbl-colwidths")
+
+
+_TRAILING_ATTRIBUTES = re.compile(r"\s*(\{[^{}]*\})\s*$")
 
 
 def _items(tokens: list[Token], list_range: range) -> list[range]:
