@@ -287,3 +287,24 @@ def test_list_table_caption_written_first_with_column_widths(pages: dict[str, No
     assert words(caption) == "Table 2: Caption written first."
     assert [c.attrs["style"] for c in figure.find_all("col")] == ["width:20%", "width:80%"]
     assert figure.elements()[0].tag == "figcaption"  # above the table
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_light_and_dark_content_show_in_their_scheme(tmp_path: Path, scheme: str) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    shutil.copy(FIXTURES / "schemes.qmd", tmp_path / "schemes.qmd")
+    outcome = render_with_fake_kernel(tmp_path / "schemes.qmd")
+    assert outcome.output is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(color_scheme=scheme)  # type: ignore[arg-type]
+        page.goto(outcome.output.as_uri())
+        shown = {name: page.locator(f".{name}-content").is_visible() for name in ("light", "dark")}
+        browser.close()
+    assert shown == {"light": scheme == "light", "dark": scheme == "dark"}
