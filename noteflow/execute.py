@@ -755,7 +755,20 @@ def _inline_from_expression(execution: Execution) -> Execution:
     if execution.status != "ok":
         return execution
     if item.get("status") == "ok":
-        execution.outputs = [_text_result(str(execution.expression("value")))]
+        value = execution.expression("value")
+        markdown = value.get("__nf_markdown__") if isinstance(value, dict) else None
+        if isinstance(markdown, str):  # the adapter's `inline` kept a Markdown form
+            data = {"text/markdown": markdown, "text/plain": markdown}
+            execution.outputs = [
+                {
+                    "output_type": "execute_result",
+                    "data": data,
+                    "metadata": {},
+                    "execution_count": None,
+                }
+            ]
+        else:
+            execution.outputs = [_text_result(str(value))]
         return execution
     error = f"{item.get('ename', 'Error')}: {item.get('evalue', '')}"
     outputs = [

@@ -382,3 +382,37 @@ def test_a_julia_block_is_skipped_and_the_page_written(tmp_path: Path) -> None:
     assert statuses["before"][0] == statuses["after"][0] == "executed"
     page = doc.with_suffix(".html").read_text(encoding="utf-8")
     assert "println" in section(page, "jl") and "40" in outputs_of(page, "after")
+
+
+def _section_html(page: str, block_id: str) -> str:
+    start = page.index(f'id="{block_id}"')
+    return page[start : page.index("</section>", start)]
+
+
+@pytest.mark.kernel
+def test_a_cached_figure_value_shows_as_an_image_in_a_fresh_kernel(tmp_path: Path) -> None:
+    doc = tmp_path / "figure.qmd"
+    made = "```{python}\nimport matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n"
+    made += "ax.plot([1, 2])\nplt.close(fig)\n```\n\n"
+    doc.write_text(made + "```{python}\n#| label: shown\nfig\n```\n", encoding="utf-8")
+    render_document(doc, RenderOptions())
+    # Only the block that shows the figure runs again: the figure comes from the cache.
+    doc.write_text(made + "```{python}\n#| label: shown\nfig  # again\n```\n", encoding="utf-8")
+    outcome = render_document(doc, RenderOptions())
+    assert outcome.summary.count("executed") == 1
+    shown = _section_html(doc.with_suffix(".html").read_text(encoding="utf-8"), "shown")
+    assert "<img" in shown and "Figure size" not in shown
+
+
+@pytest.mark.kernel
+def test_an_inline_markdown_value_renders_as_markdown(tmp_path: Path) -> None:
+    doc = tmp_path / "inline.qmd"
+    doc.write_text(
+        "```{python}\nfrom IPython.display import Markdown\n```\n\n"
+        'Said `{python} Markdown("**loudly** <b>x</b>")` and `{python} 1 + 1`.\n',
+        encoding="utf-8",
+    )
+    render_document(doc, RenderOptions())
+    page = doc.with_suffix(".html").read_text(encoding="utf-8")
+    assert "<strong>loudly</strong>" in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert '<span class="nf-inline">2</span>' in page
