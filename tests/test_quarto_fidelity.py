@@ -308,3 +308,8 @@ def test_light_and_dark_content_show_in_their_scheme(tmp_path: Path, scheme: str
         shown = {name: page.locator(f".{name}-content").is_visible() for name in ("light", "dark")}
         browser.close()
     assert shown == {"light": scheme == "light", "dark": scheme == "dark"}
+
+
+def test_image_without_an_extension_is_the_png(pages: dict[str, Node]) -> None:
+    figure, _ = float_parts(pages["floats"], "fig-no-extension", "fig")
+    assert (figure.find("img").attrs["src"] or "").startswith("data:image/png;base64,")

@@ -40,6 +40,8 @@ logger = logging.getLogger("noteflow")
 
 _HTML_IMG_SRC = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])([^\"'<>]*)\2", re.IGNORECASE)
 _NOT_IMG_ATTRIBUTES = frozenset(("src", "alt", "fig-alt", "fig-align"))
+DEFAULT_IMAGE_EXTENSION = ".png"
+"""What Quarto adds to an image written without an extension, for HTML."""
 _EXTRA_TYPES = {".svg": "image/svg+xml", ".webp": "image/webp", ".avif": "image/avif"}
 
 
@@ -123,6 +125,8 @@ def _resolve(token: Token, src: str, line: int, env: EnvType) -> None:
     path = local_path(src, env)
     if path is None:
         return
+    if not path.suffix and not path.is_file():
+        path = path.with_suffix(DEFAULT_IMAGE_EXTENSION)  # `![](elephant)`, as Quarto
     if path.is_file():
         token.meta.setdefault("nf_images", {})[src] = str(path)
         assets = env.setdefault("nf_assets", [])
