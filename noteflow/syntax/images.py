@@ -7,10 +7,12 @@ source is a relative path. At parse time each is resolved against the document's
 warns with the document's file and line and keeps its link. At render time a found file
 is read and written into the page as a `data:` URI. Remote URLs are left as they are.
 
-An image alone in its paragraph with a caption (its alt text) is a figure, as in Pandoc
-and Quarto: `![Caption](x.png){#fig-x width=50%}` gives a `<figure>` with the caption
-under it, numbered "Figure 1: …" when its id starts with `fig-` (a `fig` target is
-declared for the cross-reference stage).
+An image alone in its paragraph (or as the only content of a link) with a caption (its
+alt text) or an id is a figure, as in Pandoc and Quarto: `![Caption](x.png){#fig-x
+width=50%}` gives Quarto's `div#fig-x > figure.quarto-float-fig` with the caption under
+it, numbered "Figure 1: …" when its id starts with `fig-` ("Table 1: …" for `tbl-`; the
+target is declared for the cross-reference stage). An image written without an
+extension is the `.png` of that name, as Quarto's HTML default.
 """
 
 from __future__ import annotations

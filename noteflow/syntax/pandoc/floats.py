@@ -1,9 +1,12 @@
 """Quarto cross-reference divs: `::: {#fig-x}` and `::: {#tbl-x}` are numbered floats.
 
-Owns re-typing such a div into a `<figure>` whose last paragraph is its caption, as in
-Quarto ("Figure 1: …" under a figure, "Table 1: …" above a table). The cross-reference
-stage numbers the div by its id; images with captions inside it are its sub-figures,
-"(a)", "(b)" (see `images.py`). A layout on the same div lays out the other children.
+Owns re-typing such a div into a float whose last paragraph (or `fig-cap` / `tbl-cap`
+attribute) is its caption, as in Quarto ("Figure 1: …" under a figure, "Table 1: …"
+above a table), in Quarto's markup: `div#fig-x.quarto-float > figure.quarto-float-fig >
+figcaption.quarto-float-caption`, so Quarto users' CSS and links apply. The
+cross-reference stage numbers the div by its id; images with captions inside it are its
+sub-figures, "(a)", "(b)" (see `images.py`). A layout on the same div lays out the other
+children.
 """
 
 from __future__ import annotations
