@@ -313,3 +313,23 @@ def test_light_and_dark_content_show_in_their_scheme(tmp_path: Path, scheme: str
 def test_image_without_an_extension_is_the_png(pages: dict[str, Node]) -> None:
     figure, _ = float_parts(pages["floats"], "fig-no-extension", "fig")
     assert (figure.find("img").attrs["src"] or "").startswith("data:image/png;base64,")
+
+
+@pytest.mark.browser
+def test_code_in_a_figure_reads_from_the_left(tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    shutil.copytree(FIXTURES, tmp_path, dirs_exist_ok=True)
+    outcome = render_with_fake_kernel(tmp_path / "floats.qmd")
+    assert outcome.output is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page()
+        page.goto(outcome.output.as_uri())
+        align = page.locator("#fig-code pre").evaluate("e => getComputedStyle(e).textAlign")
+        browser.close()
+    assert align in ("left", "start")
