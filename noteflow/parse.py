@@ -63,6 +63,8 @@ EMPTY_INLINE_R = re.compile(r"`r[ \t]+(?:''|\"\")[ \t]*`")
 """`` `r ''` ``: knitr replaces it with nothing wherever it is, also inside code blocks,
 which is how R Markdown documents show a chunk header that is no chunk:
 ```` ```{r}`r ''` ````."""
+KNITR_CHUNK_HEADER = re.compile(r"^[\t >]*(?:`{3,}|~{3,})\s*\{[A-Za-z]")
+"""A line knitr reads as the start of a chunk (```` ```{r ...} ````)."""
 MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", "python": "python"}
 GENERIC_OPTION_PREFIXES = ("#|", "//|", "--|", "%|")
 """Option comment prefixes of a language without an adapter (Quarto's, by comment syntax)."""
@@ -81,11 +83,8 @@ def parse_document(path: Path, text: str) -> Document:
     tokens = markdown_parser().parse(text, env)
     front, defaults = read_front_matter(tokens, str(path))
     knitr = _is_knitr(path, tokens, front)
-    if knitr and EMPTY_INLINE_R.search(text):
-        text = EMPTY_INLINE_R.sub("", text)
-        env = {"nf_document_path": str(path), "nf_document_dir": str(path.parent)}
-        tokens = markdown_parser().parse(text, env)
     if knitr:
+        text, env, tokens = _knitr_parse(path, text, env, tokens)
         tokens = _css_chunks(tokens, str(path))
     blocks = list(_blocks(tokens, str(path), inline_r=knitr))
     if knitr:
@@ -345,6 +344,61 @@ def _expand_references(blocks: list[Block], path: str) -> list[Block]:
                 missing,
             )
     return [_expanded(block, _own_code(block, by_label), code_of, path) for block in blocks]
+
+
+def _knitr_parse(
+    path: Path, text: str, env: dict[str, Any], tokens: list[Token]
+) -> tuple[str, dict[str, Any], list[Token]]:
+    """The text and tokens as knitr sees them: knitr finds chunks and inline code in the
+    text, whatever Markdown makes of it. `` `r ''` `` is removed everywhere, and a chunk
+    written inside raw HTML (a `<div>` right above its fence) is a chunk, read as if a blank
+    line ended the HTML before it; token lines stay the lines of the file."""
+    cleaned = EMPTY_INLINE_R.sub("", text)
+    breaks: list[int] = []
+    if cleaned != text:
+        env, tokens = _reparsed(path, cleaned, breaks)
+    while found := [n for n in _chunks_in_html(tokens, breaks) if n not in breaks]:
+        breaks = sorted({*breaks, *found})
+        env, tokens = _reparsed(path, cleaned, breaks)
+    return cleaned, env, _with_file_lines(tokens, breaks)
+
+
+def _reparsed(path: Path, text: str, breaks: Sequence[int]) -> tuple[dict[str, Any], list[Token]]:
+    env: dict[str, Any] = {"nf_document_path": str(path), "nf_document_dir": str(path.parent)}
+    return env, markdown_parser().parse(_with_blank_lines(text, breaks), env)
+
+
+def _chunks_in_html(tokens: Sequence[Token], breaks: Sequence[int]) -> list[int]:
+    """File lines (0-based) of knitr chunk headers that Markdown put inside raw HTML."""
+    found = []
+    for token in tokens:
+        if token.type != "html_block" or not token.map:
+            continue
+        for offset, line in enumerate(token.content.split("\n")):
+            if offset and KNITR_CHUNK_HEADER.match(line):
+                found.append(_file_line(token.map[0] + offset, breaks))
+    return found
+
+
+def _with_blank_lines(text: str, breaks: Sequence[int]) -> str:
+    lines = text.split("\n")
+    for line in sorted(breaks, reverse=True):
+        lines.insert(line, "")
+    return "\n".join(lines)
+
+
+def _file_line(parsed_line: int, breaks: Sequence[int]) -> int:
+    """The file's line of a line of the text with a blank line inserted before each of
+    `breaks` (sorted file lines)."""
+    inserted = sum(1 for index, line in enumerate(breaks) if line + index < parsed_line)
+    return parsed_line - inserted
+
+
+def _with_file_lines(tokens: list[Token], breaks: Sequence[int]) -> list[Token]:
+    for token in tokens:
+        if token.map and breaks:
+            token.map = [_file_line(token.map[0], breaks), _file_line(token.map[1], breaks)]
+    return tokens
 
 
 def _css_chunks(tokens: list[Token], path: str) -> list[Token]:

@@ -192,14 +192,23 @@ def test_ref_label_as_is_borrows_the_chunks_options_too() -> None:
 
 def test_css_chunks_style_the_page_and_are_no_blocks() -> None:
     document = parse_fixture("knitr-chunks.Rmd")
-    assert [b.language for b in document.blocks if b.kind == "code"] == ["r"] * 4
-    styles = [t.content for t in document.tokens if t.type == "html_block"]
+    assert [b.language for b in document.blocks if b.kind == "code"] == ["r"] * 5
+    styles = [t.content for t in document.tokens if t.content.startswith("<style>")]
     assert styles == [
         "<style>\n.from-css { color: teal; }\n</style>\n",
         "<style>\n.shown-css { color: olive; }\n</style>\n",
     ]
     shown = [t.content for t in document.tokens if t.type == "fence" and t.info == "css"]
     assert shown == [".shown-css { color: olive; }\n"]
+
+
+def test_a_chunk_under_raw_html_is_a_chunk_at_its_own_line() -> None:
+    document = parse_fixture("knitr-chunks.Rmd")
+    block = blocks_of(document)["in-html"]
+    assert block.line == 41 and block.code == 'cat("inside a div\\n")\n'
+    html_blocks = [t.content for t in document.tokens if t.type == "html_block"]
+    assert '<div class="columns">\n' in html_blocks and "</div>\n" in html_blocks
+    assert all("in-html" not in content for content in html_blocks)
 
 
 @pytest.mark.kernel
@@ -211,3 +220,4 @@ def test_knitr_chunks_page(tmp_path: Path) -> None:
     assert text_of(blocks[3], "nf-output") == "## Hello\n## World!\n"
     assert "<style>\n.from-css { color: teal; }\n</style>" in page
     assert ".left-out" not in page
+    assert text_of(sections(page)["in-html"], "nf-output") == "## inside a div\n"
