@@ -51,6 +51,9 @@ PAGE_OPTIONS = frozenset(
 """Page options read from `format: html:` (and R Markdown's `html_document:`) into the top
 level of the front matter; `code-fold` and `code-summary` are both (the page's default)."""
 
+PANDOC_SUFFIXES = (".rmd", ".rmarkdown", ".qmd")
+"""Documents Pandoc reads, where `%` lines at the top are a title block."""
+
 _RMARKDOWN_HTML = re.compile(r"(\w+::)?html_(document2?|notebook|vignette)")
 _CODE_FOLDING = {"hide": True, "show": "show", "none": False}
 """R Markdown's `code_folding:` as Quarto's `code-fold:`."""
@@ -59,7 +62,13 @@ _TEXT = (str, int, float, date)
 
 
 def read_front_matter(tokens: list[Token], path: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(front matter, default block options from its `execute:`); both empty without one."""
+    """(front matter, default block options from its `execute:`); both empty without one.
+    An R Markdown or Quarto document that opens with a Pandoc title block (`% title`,
+    `% author`, `% date` lines) instead has those as its front matter, and the lines leave
+    the page (in MyST, `%` starts a comment)."""
+    if tokens and tokens[0].type == "paragraph_open":
+        pandoc = path.lower().endswith(PANDOC_SUFFIXES)
+        return (_title_block(tokens) if pandoc else {}), {}
     if not tokens or tokens[0].type != "front_matter":
         return {}, {}
     first_line = (tokens[0].map[0] if tokens[0].map else 0) + 2
@@ -171,6 +180,26 @@ _CHECKS: dict[str, Callable[[Any, _Where], None]] = {
     "environment": _check_environment,
     "execute": _check_execute,
 }
+
+
+def _title_block(tokens: list[Token]) -> dict[str, Any]:
+    """Pandoc's title block: up to three `%` lines at the very top (title, authors separated
+    by `;`, date; an empty `%` line skips one); removed from `tokens`."""
+    inline = tokens[1] if len(tokens) > 2 else None
+    lines = inline.content.split("\n") if inline is not None else []
+    if tokens[0].map != [0, len(lines)] or not 0 < len(lines) <= 3:
+        return {}
+    if not all(line.startswith("%") for line in lines):
+        return {}
+    values = [line[1:].strip() for line in lines]
+    front: dict[str, Any] = {}
+    for key, value in zip(("title", "author", "date"), values, strict=False):
+        if value:
+            front[key] = [a.strip() for a in value.split(";")] if key == "author" else value
+    if isinstance(front.get("author"), list) and len(front["author"]) == 1:
+        front["author"] = front["author"][0]
+    del tokens[:3]
+    return front
 
 
 def _param_defaults(params: Mapping[str, Any]) -> dict[str, Any]:

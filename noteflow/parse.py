@@ -65,6 +65,8 @@ which is how R Markdown documents show a chunk header that is no chunk:
 ```` ```{r}`r ''` ````."""
 KNITR_CHUNK_HEADER = re.compile(r"^[\t >]*(?:`{3,}|~{3,})\s*\{[A-Za-z]")
 """A line knitr reads as the start of a chunk (```` ```{r ...} ````)."""
+HIDDEN_BACKTICK = "\ue000"
+"""Stands for a backtick of a chunk header while the Markdown parser reads the text."""
 MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", "python": "python"}
 GENERIC_OPTION_PREFIXES = ("#|", "//|", "--|", "%|")
 """Option comment prefixes of a language without an adapter (Quarto's, by comment syntax)."""
@@ -84,8 +86,10 @@ def parse_document(path: Path, text: str) -> Document:
     front, defaults = read_front_matter(tokens, str(path))
     knitr = _is_knitr(path, tokens, front)
     if knitr:
-        text, env, tokens = _knitr_parse(path, text, env, tokens)
-        tokens = _css_chunks(tokens, str(path))
+        text, env, as_knitr_reads = _knitr_parse(path, text, env, tokens)
+        if as_knitr_reads is not tokens:
+            front, defaults = read_front_matter(as_knitr_reads, str(path))
+        tokens = _css_chunks(as_knitr_reads, str(path))
     blocks = list(_blocks(tokens, str(path), inline_r=knitr))
     if knitr:
         blocks = _expand_references(blocks, str(path))
@@ -354,13 +358,38 @@ def _knitr_parse(
     written inside raw HTML (a `<div>` right above its fence) is a chunk, read as if a blank
     line ended the HTML before it; token lines stay the lines of the file."""
     cleaned = EMPTY_INLINE_R.sub("", text)
+    protected = _protect_header_backticks(cleaned)
     breaks: list[int] = []
-    if cleaned != text:
-        env, tokens = _reparsed(path, cleaned, breaks)
+    if protected != text:
+        env, tokens = _reparsed(path, protected, breaks)
     while found := [n for n in _chunks_in_html(tokens, breaks) if n not in breaks]:
         breaks = sorted({*breaks, *found})
-        env, tokens = _reparsed(path, cleaned, breaks)
+        env, tokens = _reparsed(path, protected, breaks)
+    if protected != cleaned:
+        _restore_backticks(tokens)
     return cleaned, env, _with_file_lines(tokens, breaks)
+
+
+def _protect_header_backticks(text: str) -> str:
+    """A chunk header may hold backticks (`fig.cap = 'A plot of `cars`'`), which CommonMark
+    does not allow in a backtick fence's info string; they are hidden from the Markdown
+    parser and put back in the tokens (`_restore_backticks`)."""
+    if "`" not in text:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        header = KNITR_CHUNK_HEADER.match(line)
+        if header and line.lstrip(" \t>").startswith("`"):
+            fence_end = header.end() - 1
+            lines[index] = line[:fence_end] + line[fence_end:].replace("`", HIDDEN_BACKTICK)
+    return "\n".join(lines)
+
+
+def _restore_backticks(tokens: Sequence[Token]) -> None:
+    for token in tokens:
+        token.info = token.info.replace(HIDDEN_BACKTICK, "`")
+        token.content = token.content.replace(HIDDEN_BACKTICK, "`")
+        _restore_backticks(token.children or ())
 
 
 def _reparsed(path: Path, text: str, breaks: Sequence[int]) -> tuple[dict[str, Any], list[Token]]:

@@ -221,3 +221,29 @@ def test_knitr_chunks_page(tmp_path: Path) -> None:
     assert "<style>\n.from-css { color: teal; }\n</style>" in page
     assert ".left-out" not in page
     assert text_of(sections(page)["in-html"], "nf-output") == "## inside a div\n"
+
+
+def test_a_pandoc_title_block_is_the_front_matter() -> None:
+    document = parse_fixture("title-block.Rmd")
+    assert document.front_matter == {
+        "title": "A title from a title block",
+        "author": ["Ann Author", "Bo Author"],
+        "date": "2024-01-02",
+    }
+    assert all("%" not in t.content for t in document.tokens if t.type == "inline")
+
+
+def test_backticks_in_a_chunk_header_keep_it_a_chunk() -> None:
+    blocks = parse_fixture("title-block.Rmd").blocks
+    assert [b.id for b in blocks] == ["plot-cap", "after"]
+    assert blocks[0].option("fig-cap") == "A plot of `cars`"
+    assert blocks[1].code == 'cat("after the plot\\n")\n'
+
+
+@pytest.mark.kernel
+def test_title_block_page(tmp_path: Path) -> None:
+    page = render(tmp_path, "title-block.Rmd")
+    assert "<title>A title from a title block</title>" in page
+    assert "% A title" not in page
+    assert re.search(r"<figcaption>.*A plot of <code>cars</code>", page)
+    assert text_of(sections(page)["after"], "nf-output") == "## after the plot\n"
