@@ -333,3 +333,30 @@ def test_code_in_a_figure_reads_from_the_left(tmp_path: Path) -> None:
         align = page.locator("#fig-code pre").evaluate("e => getComputedStyle(e).textAlign")
         browser.close()
     assert align in ("left", "start")
+
+
+def _render_text(tmp_path: Path, name: str, text: str) -> str:
+    doc = tmp_path / name
+    doc.write_text(text, encoding="utf-8")
+    render_with_fake_kernel(doc)
+    return doc.with_suffix(".html").read_text(encoding="utf-8")
+
+
+def test_an_escaped_fence_inside_a_shown_example_shows_single_braces(tmp_path: Path) -> None:
+    page = _render_text(tmp_path, "ex.qmd", "````markdown\n```{{python}}\n1 + 1\n```\n````\n")
+    shown = words(parse_html(page).find("div", cls="nf-display"))
+    assert shown.startswith("```{python} 1 + 1")
+
+
+def test_a_markdown_fence_in_a_qmd_is_shown_code_not_a_directive(tmp_path: Path) -> None:
+    page = parse_html(_render_text(tmp_path, "md.qmd", "```{markdown}\n# Heading\n```\n"))
+    assert "# Heading" in page.find("div", cls="nf-display").text()
+    assert not page.find_all("div", cls="nf-directive") and not page.find_all("h1")
+
+
+def test_a_block_figure_carries_quartos_float_classes(tmp_path: Path) -> None:
+    text = "```{python}\n#| label: fig-one\n#| fig-cap: One\nprint(1)\n```\n\nSee @fig-one.\n"
+    page = parse_html(_render_text(tmp_path, "fig.qmd", text))
+    figure = page.find(id="fig-one").find("figure")
+    assert {"quarto-float", "quarto-float-fig"} <= set(figure.classes)
+    assert "quarto-float-caption" in figure.find("figcaption").classes

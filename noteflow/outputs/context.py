@@ -64,6 +64,8 @@ class FigureSpec:
     """The whole caption as HTML; "" for none."""
     kind: str = "fig"
     """`fig` (captions the first image) or `tbl` (captions all the outputs)."""
+    numbered: bool = False
+    """A cross-reference target (`fig-x`, `tbl-x`): a float with Quarto's class names."""
     caption_above: bool = False
     """The caption goes above (Quarto's default for tables, `fig-cap-location: top`)."""
     anchor: str = ""

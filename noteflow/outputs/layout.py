@@ -39,11 +39,15 @@ def render_outputs(outputs: Sequence[Mapping[str, Any]], ctx: RenderContext) -> 
 
 
 def _figure(inner: str, figure: FigureSpec, extra_class: str = "") -> str:
-    caption = f"<figcaption>{figure.caption}</figcaption>" if figure.caption else ""
+    # A numbered float carries Quarto's class names too, so CSS written for Quarto applies.
+    quarto = f"quarto-float-{figure.kind}" if figure.numbered else ""
+    caption_class = f' class="quarto-float-caption {quarto}"' if quarto else ""
+    caption = f"<figcaption{caption_class}>{figure.caption}</figcaption>" if figure.caption else ""
     anchor = f' id="{attr(figure.anchor)}"' if figure.anchor else ""
     table = " nf-table-figure" if figure.kind == "tbl" else ""
+    floats = f" quarto-float {quarto}" if quarto else ""
     body = f"{caption}{inner}" if figure.caption_above else f"{inner}{caption}"
-    return f'<figure class="nf-figure{table}{extra_class}"{anchor}>{body}</figure>'
+    return f'<figure class="nf-figure{table}{floats}{extra_class}"{anchor}>{body}</figure>'
 
 
 def letter(index: int) -> str:

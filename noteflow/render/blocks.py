@@ -43,6 +43,10 @@ KNITR_COMMENT = "##"
 _CSS_LENGTH = re.compile(r"\d+(?:\.\d+)?(?:%|px|em|rem|ex|ch|vw|vh|in|cm|mm|pt|pc)?")
 
 
+QUARTO_ESCAPED_FENCE = re.compile(r"^([ \t]*(?:`{3,}|~{3,})[ \t]*)\{\{([^{}\n]+)\}\}", re.M)
+"""```` ```{{python}} ```` inside a shown example: Quarto shows it as ```` ```{python} ````."""
+
+
 class Hooks:
     """Renders executable fences and inline expressions for the markdown-it renderer."""
 
@@ -73,7 +77,8 @@ class Hooks:
             return f'<div class="nf-code nf-verbatim">{highlight_code(source, "markdown")}</div>\n'
         info = token.info.strip()
         language = fence_language(info) if info.startswith("{") else info.partition(" ")[0]
-        box = code_box(token.content, language, token.meta.get("nf_annotations"))
+        content = QUARTO_ESCAPED_FENCE.sub(r"\1{\2}", token.content)
+        box = code_box(content, language, token.meta.get("nf_annotations"))
         return f'<div class="nf-code nf-display">{box}</div>\n'
 
     def code_inline(self, token: Token) -> str | None:

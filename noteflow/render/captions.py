@@ -70,6 +70,7 @@ def figure_spec(block: Block, source: CaptionSource) -> FigureSpec | None:
     return FigureSpec(
         caption=caption_html(target, caption_text) if target else caption_text,
         kind=kind,
+        numbered=target is not None,
         caption_above=location == "top" or (kind == "tbl" and location is None),
         anchor=target.anchor if target and target.anchor != block.id else "",
         subcaptions=subs,

@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from markdown_it.token import Token
 from markdown_it.utils import EnvType
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
 from ...adapters import adapter_for_fence
 from ...components import registry
@@ -114,7 +116,7 @@ def directive_call(token: Token, env: EnvType) -> DirectiveCall | None:
     if match is None:
         return None
     name, argument = match["name"], match["argument"].strip()
-    if not is_directive(name, argument):
+    if not is_directive(name, argument) or _is_pandoc_code(name, env):
         return None
     start = token.map[0] if token.map else 0
     path = document_path(env)
@@ -152,6 +154,19 @@ def inline_options(text: str) -> dict[str, Any]:
     if classes:
         options["class"] = " ".join(classes)
     return options
+
+
+def _is_pandoc_code(name: str, env: EnvType) -> bool:
+    """```` ```{markdown} ```` in a Quarto or R Markdown document: code shown in that
+    language (Pandoc has no directives), when Pygments knows the name."""
+    path = str(env.get("nf_document_path") or "")
+    if not path.lower().endswith((".qmd", ".rmd", ".rmarkdown")):
+        return False
+    try:
+        get_lexer_by_name(name.lower())
+    except ClassNotFound:
+        return False
+    return True
 
 
 def is_directive(name: str, argument: str) -> bool:
