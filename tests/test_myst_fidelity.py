@@ -242,3 +242,23 @@ def test_mystmd_inline_options(demos: Element) -> None:
     assert {"admonition", "warning", "simple", "dropdown"} <= set(warning.classes)
     assert normalised(warning.text) == "Warning Careful."
     assert has_myst_signs("```{warning .simple}\nCareful.\n```\n")
+
+
+def _rendered_text(tmp_path: Path, name: str, text: str) -> Element:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    document = parse_document(path, text)
+    return page(render_body(document, {}, LocalStore(tmp_path / ".noteflow")))
+
+
+def test_a_lone_image_is_a_figure_in_quarto_but_only_an_image_in_myst(tmp_path: Path) -> None:
+    lone = "![A chart](chart.png)\n"
+    assert _rendered_text(tmp_path, "q.qmd", lone).find_all("figure")
+    myst = _rendered_text(tmp_path, "m.md", "```{note}\nA note.\n```\n\n" + lone)
+    assert not myst.find_all("figure") and myst.find_all("img")
+
+
+def test_mystmd_inline_options_on_a_colon_fence(tmp_path: Path) -> None:
+    html = _rendered_text(tmp_path, "m.md", ":::{warning .simple #careful}\nMind the gap.\n:::\n")
+    box = html.by_id("careful")
+    assert "Mind the gap." in box.text and ":::" not in html.text

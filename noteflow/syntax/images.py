@@ -35,6 +35,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from .crossref import TargetMark, caption_html, caption_prefix
+from .myst.dialect import is_myst_document
 from .pandoc.attributes import Attributes, html_attributes, parse_braced
 from .pandoc.floats import FLOAT_CLOSE, FLOAT_OPEN
 
@@ -99,6 +100,8 @@ def local_path(src: str, env: Mapping[str, Any]) -> Path | None:
 def resolve_images(state: StateCore) -> None:
     """Find each local image's file (when the Markdown is a document's) and make figures."""
     reads_files = "nf_document_dir" in state.env  # Markdown with no document reads none
+    # MyST makes no implicit figures: a lone `![alt](x)` there is just an image.
+    implicit_figures = not is_myst_document(state.env, state.src)
     floats: list[list[Any]] = []  # the figure divs open here: [id, sub-figures so far]
     for index, token in enumerate(state.tokens):
         line = (token.map[0] if token.map else 0) + 1
@@ -112,7 +115,8 @@ def resolve_images(state: StateCore) -> None:
             if reads_files:
                 _resolve_inline(token, line, state.env)
             parent = floats[-1] if floats and floats[-1][0].startswith("fig-") else None
-            _make_figure(state.tokens, index, parent)
+            if implicit_figures or parent is not None:
+                _make_figure(state.tokens, index, parent)
 
 
 def _resolve_inline(inline: Token, line: int, env: EnvType) -> None:

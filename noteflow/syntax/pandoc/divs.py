@@ -33,7 +33,8 @@ from .attributes import Attributes, html_attributes, parse_div_info
 
 _COLON_LINE = re.compile(r"^(:{3,})[ \t]*(.*?)[ \t]*$")
 _TRAILING_COLONS = re.compile(r"[ \t]+:+$")
-_MYST_DIRECTIVE = re.compile(r"^\{[A-Za-z][\w:+-]*\}")
+_MYST_DIRECTIVE = re.compile(r"^\{[A-Za-z][\w:+-]*(?:\s[^{}]*)?\}")
+"""`:::{note}`, and mystmd's inline options `:::{warning .simple open=true}`."""
 _CODE_FENCE = re.compile(r"^(`{3,}|~{3,})")
 
 OPEN = "nf_div_open"
