@@ -21,6 +21,7 @@ from noteflow.cli import main
 from noteflow.knitr import echo_code, shown_code
 from noteflow.model import Block, Document
 from noteflow.parse import parse_document
+from noteflow.sources import read_document
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rmarkdown"
 DEMO = "x <- 1\n# the answer\n\nprint(x)\nfor (i in 1:2) {\n  cat(i)\n}\n"
@@ -247,3 +248,28 @@ def test_title_block_page(tmp_path: Path) -> None:
     assert "% A title" not in page
     assert re.search(r"<figcaption>.*A plot of <code>cars</code>", page)
     assert text_of(sections(page)["after"], "nf-output") == "## after the plot\n"
+
+
+def test_a_child_chunk_is_replaced_by_the_child_document(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    main_path = FIXTURES / "children.Rmd"
+    with caplog.at_level(logging.WARNING, logger="noteflow"):
+        document = read_document(main_path)
+    code = [b.code for b in document.blocks if b.kind == "code"]
+    assert code == ["x <- 20\n", 'cat("child sees", x, "\\n")\n', 'cat("child sees", x, "\\n")\n']
+    assert [b.code for b in document.blocks if b.kind == "inline"] == ["x", "x"]
+    assert FIXTURES / "child-part.Rmd" in document.included
+    assert "A child's own header" not in document.source
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"{main_path}:15: a chunk with `child` runs the child document" in "".join(messages)
+    assert any("no-such-child.Rmd not found" in m for m in messages)
+
+
+@pytest.mark.kernel
+def test_children_page(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "child-part.Rmd", tmp_path / "child-part.Rmd")
+    page = render(tmp_path, "children.Rmd")
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert text.count("Child text with x = 20.") == 2
+    assert text.count("## child sees 20") == 2 and "never runs" not in text

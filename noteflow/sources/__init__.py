@@ -25,6 +25,7 @@ from pathlib import Path
 from ..errors import DocumentError, NoteflowError
 from ..model import Document
 from ..parse import parse_document
+from .children import KNITR_SUFFIXES, knitr_children
 from .lines import SourceText
 from .notebooks import ipynb_source, jupytext_format, text_notebook_source
 from .shortcodes import Includes, Shortcodes, front_matter_of, project_root, read_variables
@@ -76,6 +77,8 @@ def read_source(path: Path, includes: Includes | None = None) -> SourceText:
     includes = includes or Includes(path, read_text)
     source = _converted(path, read_text(path))
     source = includes.expand(source)
+    if path.suffix.lower() in KNITR_SUFFIXES:
+        source = knitr_children(source, includes)
     front_matter = front_matter_of(source.lines)
     return Shortcodes(front_matter, read_variables(project_root(path))).substitute(source)
 
