@@ -3,10 +3,10 @@
 Owns a small R tokenizer (strings, raw strings, backticked names, comments, brackets,
 operators) and what the parse and graph stages read with it: the top-level expressions of
 an R block (for `eval = c(1, 3)`, which runs only those and shows the others commented out
-with `## `, as knitr does, and for `echo = c(1, 3)`, which shows only those), the arguments
-of `knitr::opts_chunk$set(...)` calls (chunk option defaults for the blocks after it), the
-`params$name` a block reads, and noweb `<<label>>` lines (replaced by the named block's
-code, as knitr's `parse_chunk` does).
+with `## `, as knitr does; for `echo = c(1, 3)`, which shows only those; and for `prompt`),
+the arguments of `knitr::opts_chunk$set(...)` calls (chunk option defaults for the blocks
+after it), the `params$name` a block reads, and noweb `<<label>>` lines (replaced by the
+named block's code, as knitr's `parse_chunk` does).
 
 Nothing here runs R; where the code cannot be read (an unclosed string), the functions
 say so by returning None and the caller falls back to running the block whole.
@@ -15,8 +15,9 @@ say so by returning None and the caller falls back to running the block whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 NOWEB_LINE = re.compile(r"^(?P<indent>\s*)<<(?P<label>.+)>>\s*$")
 """knitr's `ref.chunk` pattern for Markdown: a line that is only `<<label>>`."""
@@ -266,13 +267,33 @@ def echo_code(code: str, selection: Sequence[int]) -> str | None:
     return "\n".join(kept) + "\n" if kept else ""
 
 
-def shown_code(language: str, code: str, echo: object) -> str:
-    """The code a block shows: all of it, or for an R block with knitr's expression numbers
-    in `echo`, the selected expressions (other languages show all their code)."""
-    if language != "r" or not isinstance(echo, list):
+def shown_code(language: str, code: str, options: Mapping[str, Any]) -> str:
+    """The code an R block shows under knitr's display options: `echo = c(1, 3)` keeps the
+    selected expressions, `prompt = TRUE` starts each expression's lines with `> ` and
+    its continuation lines with `+ `. Other languages, and code that cannot be split into
+    expressions, are shown as written."""
+    if language != "r":
         return code
-    selected = echo_code(code, [n for n in echo if isinstance(n, int)])
-    return code if selected is None else selected
+    echo = options.get("echo")
+    if isinstance(echo, list):
+        selected = echo_code(code, [n for n in echo if isinstance(n, int)])
+        code = code if selected is None else selected
+    if options.get("prompt") is True:
+        code = with_prompts(code) or code
+    return code
+
+
+def with_prompts(code: str) -> str | None:
+    """`code` as R's console shows it: `> ` before each line, `+ ` before the lines that go
+    on with an expression; None when the code cannot be split into expressions."""
+    spans = top_level_expressions(code)
+    if spans is None:
+        return None
+    continuing = {line for first, last in spans for line in range(first + 1, last + 1)}
+    ending = "\n" if code.endswith("\n") else ""
+    lines = code.removesuffix("\n").split("\n")
+    prompted = [("+ " if n in continuing else "> ") + line for n, line in enumerate(lines)]
+    return "\n".join(prompted) + ending
 
 
 def r_int_vector(text: str) -> list[int] | None:

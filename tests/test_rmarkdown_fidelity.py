@@ -112,10 +112,20 @@ def test_echo_vectors_show_the_selected_expressions(selection: list[int], shown:
 
 
 def test_shown_code_is_the_whole_code_unless_an_r_block_selects_expressions() -> None:
-    assert shown_code("r", DEMO, [1]) == "x <- 1\n"
-    assert shown_code("r", DEMO, True) == DEMO
-    assert shown_code("python", "a = 1\nb = 2\n", [1]) == "a = 1\nb = 2\n"
-    assert shown_code("r", "a <- 1; b <- 2\n", [1]) == "a <- 1; b <- 2\n"  # cannot split
+    assert shown_code("r", DEMO, {"echo": [1]}) == "x <- 1\n"
+    assert shown_code("r", DEMO, {"echo": True}) == DEMO
+    assert shown_code("python", "a = 1\nb = 2\n", {"echo": [1]}) == "a = 1\nb = 2\n"
+    assert shown_code("r", "a <- 1; b <- 2\n", {"echo": [1]}) == "a <- 1; b <- 2\n"  # one line
+
+
+def test_prompt_shows_the_code_as_rs_console_does() -> None:
+    shown = shown_code("r", DEMO, {"prompt": True})
+    assert shown == (
+        "> x <- 1\n> # the answer\n> \n> print(x)\n> for (i in 1:2) {\n+   cat(i)\n+ }\n"
+    )
+    assert shown_code("r", DEMO, {"prompt": True, "echo": [3]}) == (
+        "> for (i in 1:2) {\n+   cat(i)\n+ }\n"
+    )
 
 
 # --------------------------------------------------------------------------- pages
