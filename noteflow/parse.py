@@ -65,6 +65,8 @@ which is how R Markdown documents show a chunk header that is no chunk:
 ```` ```{r}`r ''` ````."""
 KNITR_CHUNK_HEADER = re.compile(r"^[\t >]*(?:`{3,}|~{3,})\s*\{[A-Za-z]")
 """A line knitr reads as the start of a chunk (```` ```{r ...} ````)."""
+DISPLAY_ENGINES = frozenset({"css", "verbatim", "cat", "embed"})
+"""knitr engines that show their text (and `css` styles the page) and run nothing."""
 HIDDEN_BACKTICK = "\ue000"
 """Stands for a backtick of a chunk header while the Markdown parser reads the text."""
 MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", "python": "python"}
@@ -89,7 +91,7 @@ def parse_document(path: Path, text: str) -> Document:
         text, env, as_knitr_reads = _knitr_parse(path, text, env, tokens)
         if as_knitr_reads is not tokens:
             front, defaults = read_front_matter(as_knitr_reads, str(path))
-        tokens = _css_chunks(as_knitr_reads, str(path))
+        tokens = _engine_chunks(as_knitr_reads, str(path))
     blocks = list(_blocks(tokens, str(path), inline_r=knitr))
     if knitr:
         blocks = _expand_references(blocks, str(path))
@@ -430,30 +432,67 @@ def _with_file_lines(tokens: list[Token], breaks: Sequence[int]) -> list[Token]:
     return tokens
 
 
-def _css_chunks(tokens: list[Token], path: str) -> list[Token]:
-    """knitr's `css` engine: the chunk's code is a `<style>` element of the page, shown as
-    CSS code too unless `echo = FALSE`; `eval = FALSE` only shows it, `include = FALSE`
-    leaves it out."""
+def _engine_chunks(tokens: list[Token], path: str) -> list[Token]:
+    """Chunks of knitr's display engines, which run nothing: `css` (the code is a `<style>`
+    element of the page, shown as CSS unless `echo = FALSE`; `eval = FALSE` only shows
+    it), `verbatim` and `cat` (the text shown as it is, in the `lang` given) and `embed`
+    (a file's text shown, in the language of its extension). `include = FALSE` leaves
+    any of them out."""
     result: list[Token] = []
-    for token in tokens:
+    for token in map(_as_fence, tokens):
         header = None
         if token.type == "fence":
             line = (token.map[0] if token.map else 0) + 1
             header = parse_fence_info(token.info, path=path, line=line)
-        if header is None or header.escaped or header.name.lower() != "css":
+        engine = header.name.lower() if header is not None and not header.escaped else ""
+        if header is None or engine not in DISPLAY_ENGINES:
             result.append(token)
-            continue
-        options = header.options
-        if options.get("include") is False:
-            continue
-        if options.get("eval") is not False:
-            style = Token("html_block", "", 0, content=f"<style>\n{token.content}</style>\n")
-            style.map, style.block = token.map, True
-            result.append(style)
-        if options.get("echo") is not False:
-            token.info = "css"
-            result.append(token)
+        elif header.options.get("include") is not False:
+            result += _engine_tokens(engine, token, header.options, path)
     return result
+
+
+def _as_fence(token: Token) -> Token:
+    """A fence again, for a knitr engine chunk the MyST syntax took for an unknown
+    directive (```` ```{embed} ```` with no options reads as one)."""
+    name = str(token.meta.get("name") or "")
+    if token.type != "myst_unknown" or name.lower() not in DISPLAY_ENGINES:
+        return token
+    fence = Token("fence", "code", 0, content=token.content, info=f"{{{name}}}", markup="```")
+    fence.map, fence.block = token.map, True
+    return fence
+
+
+def _engine_tokens(engine: str, token: Token, options: Mapping[str, Any], path: str) -> list[Token]:
+    shown: list[Token] = []
+    if engine == "css" and options.get("eval") is not False:
+        style = Token("html_block", "", 0, content=f"<style>\n{token.content}</style>\n")
+        style.map, style.block = token.map, True
+        shown.append(style)
+    if engine == "embed":
+        token.info, token.content = _embedded(token, options, path)
+    else:
+        token.info = "css" if engine == "css" else str(options.get("lang") or "")
+    if options.get("echo") is not False and token.content:
+        shown.append(token)
+    return shown
+
+
+def _embedded(token: Token, options: Mapping[str, Any], path: str) -> tuple[str, str]:
+    """(language, text) of the files an `embed` chunk names (`file = ...` or its lines)."""
+    names = options.get("file") or [n.strip().strip("'\"") for n in token.content.split("\n")]
+    names = [names] if isinstance(names, str) else [str(n) for n in names if str(n).strip()]
+    texts, language = [], ""
+    for name in names:
+        target = Path(path).parent / name
+        try:
+            texts.append(target.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            line = (token.map[0] if token.map else 0) + 1
+            log.warning("%s:%d: `embed` cannot read %s; left out", path, line, name)
+            continue
+        language = language or str(options.get("lang") or target.suffix.lstrip(".").lower())
+    return language, "".join(texts)
 
 
 def _mark_fences(tokens: Sequence[Token], blocks: Sequence[Block]) -> None:

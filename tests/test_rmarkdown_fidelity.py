@@ -283,3 +283,31 @@ def test_children_page(tmp_path: Path) -> None:
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     assert text.count("Child text with x = 20.") == 2
     assert text.count("## child sees 20") == 2 and "never runs" not in text
+
+
+def test_display_engines_show_their_text_and_run_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="noteflow"):
+        document = parse_fixture("engines.Rmd")
+    assert document.blocks == ()
+    fences = [(t.info, t.content) for t in document.tokens if t.type == "fence"]
+    assert fences == [
+        ("markdown", "```{r}\n1 + 1\n```\n"),
+        ("sql", "SELECT 1\n"),
+        ("css", ".embedded { color: navy; }\n"),
+    ]
+    assert "unknown block" not in caplog.text
+    assert f"{FIXTURES / 'engines.Rmd'}:18: `embed` cannot read no-such-file.css" in caplog.text
+
+
+def test_display_engines_page(tmp_path: Path) -> None:
+    for name in ("engines.Rmd", "embedded.css"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    assert main(["render", str(tmp_path / "engines.Rmd"), "-q"]) == 0
+    page = (tmp_path / "engines.html").read_text(encoding="utf-8")
+    shown = [
+        html.unescape(re.sub(r"<[^>]+>", "", m)) for m in re.findall(r"<pre.*?</pre>", page, re.S)
+    ]
+    assert shown == ["```{r}\n1 + 1\n```\n", "SELECT 1\n", ".embedded { color: navy; }\n"]
+    assert "left out" not in page and "{embed" not in page
