@@ -115,6 +115,19 @@ KNITR_CHECKED_OPTIONS: frozenset[str] = frozenset(
 a value noteflow does not understand warns and the option is ignored (knitr reads them
 with R's rules, and a real document must still give its page)."""
 
+USED_OPTIONS: frozenset[str] = KNOWN_OPTIONS | frozenset(
+    {
+        "fig-subcap", "out-width", "out-height", "fig-align", "tbl-cap", "lst-cap",
+        "layout-ncol", "layout-nrow", "code-fold", "code-summary", "class-output",
+        "class-source", "fig-asp", "prompt",
+    }
+)  # fmt: skip
+"""Options whose value noteflow uses, so an R expression standing for it cannot be kept
+as text (knitr's other options may hold R code noteflow never reads)."""
+
+ALL_LABELS = re.compile(r"(knitr::)?all_labels\(\s*\)")
+"""knitr's `ref.label = knitr::all_labels()`: the code of every chunk (a code appendix)."""
+
 DEFAULT_OUTPUT_LIMIT = 5 * 1024 * 1024
 """Bytes of text output a block keeps when it sets no `output-limit`."""
 
@@ -461,11 +474,34 @@ def _parse_attributes(rest: str, *, r_style: bool, path: str, line: int) -> list
             classes.append(item[1:])
             continue
         key, value = _attribute(item, parse_value, path=path, line=line)
+        if r_style and _unevaluated(key, item, path=path, line=line):
+            continue
         entries.append((key, value, f"`{item}`", line))
     if classes:
         spelled = " ".join(f".{name}" for name in classes)
         entries.append(("classes", classes, f"`{spelled}`", line))
     return entries
+
+
+def _unevaluated(key: str, item: str, *, path: str, line: int) -> bool:
+    """True (with a warning) for `key = <R expression>` where noteflow would show or act on
+    the expression's text (`fig.cap = paste(...)`): knitr evaluates it, noteflow cannot."""
+    equals = next((i for i, char in _top_level(item, path=path, line=line) if char == "="), None)
+    name = _canonical_name(key)
+    if equals is None or name not in USED_OPTIONS or name in KNITR_CHECKED_OPTIONS:
+        return False
+    text = item[equals + 1 :].strip()
+    if name == "ref-label" and ALL_LABELS.fullmatch(text):
+        return False
+    if _is_r_literal(text, path=path, line=line):
+        return False
+    log.warning(
+        "%s:%d: the chunk option `%s` is an R expression noteflow does not evaluate; it is ignored",
+        path,
+        line,
+        item,
+    )
+    return True
 
 
 def _attribute(

@@ -41,6 +41,7 @@ from .languages import is_language
 from .markdown import markdown_parser
 from .model import Block, BlockId, Document
 from .options import (
+    ALL_LABELS,
     KNOWN_OPTIONS,
     label_id,
     merge_options,
@@ -67,6 +68,7 @@ KNITR_CHUNK_HEADER = re.compile(r"^[\t >]*(?:`{3,}|~{3,})\s*\{[A-Za-z]")
 """A line knitr reads as the start of a chunk (```` ```{r ...} ````)."""
 DISPLAY_ENGINES = frozenset({"css", "verbatim", "cat", "embed"})
 """knitr engines that show their text (and `css` styles the page) and run nothing."""
+DISPLAY_ENGINE_FENCE = re.compile(r"\s*\{\s*(css|verbatim|cat|embed)\b", re.IGNORECASE)
 HIDDEN_BACKTICK = "\ue000"
 """Stands for a backtick of a chunk header while the Markdown parser reads the text."""
 MYST_KERNELS = {"ipython3": "python", "ipython": "python", "python3": "python", "python": "python"}
@@ -333,7 +335,7 @@ def _spelled(block: Block, first: Block) -> str:
 def _expand_references(blocks: list[Block], path: str) -> list[Block]:
     """knitr's references to other blocks' code: `<<label>>` lines, and `ref.label` on a
     block with no code of its own. Labels are looked up as written and as ids."""
-    blocks = _inherited_options(_reused_labels(blocks), path)
+    blocks = _inherited_options(_all_labels(_reused_labels(blocks)), path)
     by_label = _blocks_by_label(blocks)
 
     def code_of(label: str) -> str | None:
@@ -441,7 +443,7 @@ def _engine_chunks(tokens: list[Token], path: str) -> list[Token]:
     result: list[Token] = []
     for token in map(_as_fence, tokens):
         header = None
-        if token.type == "fence":
+        if token.type == "fence" and DISPLAY_ENGINE_FENCE.match(token.info):
             line = (token.map[0] if token.map else 0) + 1
             header = parse_fence_info(token.info, path=path, line=line)
         engine = header.name.lower() if header is not None and not header.escaped else ""
@@ -521,6 +523,19 @@ def _reused_labels(blocks: list[Block]) -> list[Block]:
     return result
 
 
+def _all_labels(blocks: list[Block]) -> list[Block]:
+    """`ref.label = knitr::all_labels()` (a code appendix): the code of every other code
+    block, in document order."""
+    result = []
+    for block in blocks:
+        references: list[str] = list(block.option("ref-label") or ())
+        if len(references) == 1 and ALL_LABELS.fullmatch(references[0]):
+            others = [b.id for b in blocks if b.kind == "code" and b.id != block.id]
+            block = dataclasses.replace(block, options={**block.options, "ref-label": others})
+        result.append(block)
+    return result
+
+
 def _inherited_options(blocks: list[Block], path: str) -> list[Block]:
     """knitr's `opts.label`: `TRUE` (or `ref.label = I(...)`) takes the options of the
     `ref.label` chunks, a label those of that chunk; the block's own options win."""
@@ -548,10 +563,13 @@ def _warn_block(block: Block, path: str, message: str) -> None:
 
 
 def _blocks_by_label(blocks: Sequence[Block]) -> dict[str, Block]:
+    """Code blocks by label as written and by id (an unlabelled block by its id, which
+    `knitr::all_labels()` names too)."""
     found: dict[str, Block] = {}
     for block in blocks:
         if block.kind == "code" and block.labelled:
             found.setdefault(str(block.option("label")), block)
+        if block.kind == "code":
             found.setdefault(block.id, block)
     return found
 

@@ -311,3 +311,20 @@ def test_display_engines_page(tmp_path: Path) -> None:
     ]
     assert shown == ["```{r}\n1 + 1\n```\n", "SELECT 1\n", ".embedded { color: navy; }\n"]
     assert "left out" not in page and "{embed" not in page
+
+
+def test_an_r_expression_noteflow_would_show_as_text_warns_and_is_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="noteflow"):
+        cap = blocks_of(parse_fixture("r-expressions.Rmd"))["cap"]
+    assert dict(cap.options) == {"label": "cap", "fig-height": 4}
+    where = f"{FIXTURES / 'r-expressions.Rmd'}:9: the chunk option"
+    warned = [r.getMessage() for r in caplog.records if r.getMessage().startswith(where)]
+    assert len(warned) == 3 and all("R expression" in m for m in warned)
+
+
+def test_all_labels_gives_a_code_appendix() -> None:
+    appendix = blocks_of(parse_fixture("r-expressions.Rmd"))["appendix"]
+    assert appendix.code == "x <- 1\n\nplot(x)\n"
+    assert appendix.option("eval") is False and appendix.option("echo") is True
