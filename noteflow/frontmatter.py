@@ -55,6 +55,10 @@ PANDOC_SUFFIXES = (".rmd", ".rmarkdown", ".qmd")
 """Documents Pandoc reads, where `%` lines at the top are a title block."""
 
 _RMARKDOWN_HTML = re.compile(r"(\w+::)?html_(document2?|notebook|vignette)")
+_RMARKDOWN_FIGURE = {"fig-width": 7, "fig-height": 5}
+"""rmarkdown's HTML formats draw figures 7 by 5 inches unless told otherwise."""
+_RMARKDOWN_FIGURES = {"vignette": {"fig-width": 3, "fig-height": 3}}
+"""Formats with other figure sizes (`rmarkdown::html_vignette`: 3 by 3)."""
 _CODE_FOLDING = {"hide": True, "show": "show", "none": False}
 """R Markdown's `code_folding:` as Quarto's `code-fold:`."""
 
@@ -212,16 +216,20 @@ def _param_defaults(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _html_format(loaded: LoadedYaml) -> dict[str, Any]:
     """Options of the HTML format: Quarto's `format: html:`, else R Markdown's
-    `output: html_document:` (underscores as dashes, `code_folding` as `code-fold`)."""
+    `output: html_document:` (underscores as dashes, `code_folding` as `code-fold`, and
+    the format's figure size unless it gives one)."""
     quarto = loaded.value.get("format")
     if isinstance(quarto, dict) and isinstance(quarto.get("html"), dict):
         return {str(key): value for key, value in quarto["html"].items()}
     output = loaded.value.get("output")
-    if not isinstance(output, dict):
+    formats = {output: None} if isinstance(output, str) else output
+    if not isinstance(formats, dict):
         return {}
-    for name, options in output.items():
-        if isinstance(name, str) and _RMARKDOWN_HTML.fullmatch(name) and isinstance(options, dict):
-            return _rmarkdown_options(options)
+    for name, options in formats.items():
+        found = _RMARKDOWN_HTML.fullmatch(name) if isinstance(name, str) else None
+        if found is not None:
+            given = _rmarkdown_options(options) if isinstance(options, dict) else {}
+            return {**_RMARKDOWN_FIGURES.get(found.group(2), _RMARKDOWN_FIGURE), **given}
     return {}
 
 

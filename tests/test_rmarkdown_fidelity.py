@@ -328,3 +328,21 @@ def test_all_labels_gives_a_code_appendix() -> None:
     appendix = blocks_of(parse_fixture("r-expressions.Rmd"))["appendix"]
     assert appendix.code == "x <- 1\n\nplot(x)\n"
     assert appendix.option("eval") is False and appendix.option("echo") is True
+
+
+FIGURE_SIZES: list[tuple[str, tuple[int, int] | tuple[None, None]]] = [
+    ("output: html_document", (7, 5)),
+    ("output:\n  html_document: default", (7, 5)),
+    ("output:\n  bookdown::html_document2:\n    fig_width: 6", (6, 5)),
+    ("output: rmarkdown::html_vignette", (3, 3)),
+    ("output: pdf_document", (None, None)),
+]
+
+
+@pytest.mark.parametrize(("header", "size"), FIGURE_SIZES, ids=[r[0] for r in FIGURE_SIZES])
+def test_r_markdown_formats_draw_figures_at_their_own_size(
+    header: str, size: tuple[int, int] | tuple[None, None]
+) -> None:
+    text = f"---\n{header}\n---\n\n```{{r}}\nplot(1)\n```\n"
+    (block,) = parse_document(Path("/nowhere/doc.Rmd"), text).blocks
+    assert (block.option("fig-width"), block.option("fig-height")) == size
