@@ -203,7 +203,7 @@ def test_ref_label_as_is_borrows_the_chunks_options_too() -> None:
 
 def test_css_chunks_style_the_page_and_are_no_blocks() -> None:
     document = parse_fixture("knitr-chunks.Rmd")
-    assert [b.language for b in document.blocks if b.kind == "code"] == ["r"] * 5
+    assert [b.language for b in document.blocks if b.kind == "code"] == ["r"] * 6
     styles = [t.content for t in document.tokens if t.content.startswith("<style>")]
     assert styles == [
         "<style>\n.from-css { color: teal; }\n</style>\n",
@@ -232,6 +232,9 @@ def test_knitr_chunks_page(tmp_path: Path) -> None:
     assert "<style>\n.from-css { color: teal; }\n</style>" in page
     assert ".left-out" not in page
     assert text_of(sections(page)["in-html"], "nf-output") == "## inside a div\n"
+    tables = sections(page)["tables"]
+    assert re.search(r"<table>.*<th[^>]*>name</th>.*<td[^>]*>b</td>", tables, re.S)
+    assert "<em>as is</em> text" in tables and "|" not in text_of(tables, "nf-output")
 
 
 def test_a_pandoc_title_block_is_the_front_matter() -> None:
