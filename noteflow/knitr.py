@@ -331,26 +331,26 @@ def _int_range(text: str) -> list[int] | None:
 # --------------------------------------------------------------------------- calls
 
 
-def opts_chunk_arguments(code: str) -> list[str]:
+def opts_chunk_arguments(code: str, setting: str = "opts_chunk") -> list[str]:
     """The argument text of each `knitr::opts_chunk$set(...)` (or `opts_chunk$set(...)`)
     call in `code`, comments removed, in order; [] when there is none or the code
-    cannot be read."""
+    cannot be read. `setting = "opts_template"` finds `opts_template$set(...)` calls."""
     try:
         tokens = [t for t in tokenize(code) if t.kind not in ("comment", "newline")]
     except RSyntaxError:
         return []
     found = []
     for index in range(len(tokens)):
-        if _is_opts_chunk_set(tokens, index):
+        if _is_opts_set(tokens, index, setting):
             arguments = _call_arguments(code, tokens, index + 4)
             if arguments is not None:
                 found.append(arguments)
     return found
 
 
-def _is_opts_chunk_set(tokens: list[RToken], index: int) -> bool:
+def _is_opts_set(tokens: list[RToken], index: int, setting: str) -> bool:
     texts = [t.text for t in tokens[index : index + 4]]
-    if texts != ["opts_chunk", "$", "set", "("]:
+    if texts != [setting, "$", "set", "("]:
         return False
     before = [t.text for t in tokens[max(0, index - 2) : index]]
     if before[-1:] in (["::"], [":::"]):

@@ -317,6 +317,23 @@ def r_call_options(arguments: str, *, path: str, line: int) -> dict[str, Any]:
     return _checked_entries(entries, path=path, lenient=True)
 
 
+def r_template_options(arguments: str, *, path: str, line: int) -> dict[str, dict[str, Any]]:
+    """knitr's option templates from the arguments of `opts_template$set(...)`:
+    `skip = list(eval = FALSE), wide = list(fig.width = 10)` gives each name's options;
+    an argument that is not `name = list(literals)` warns and is skipped."""
+    templates: dict[str, dict[str, Any]] = {}
+    for item in _split_top_level(arguments, ",".__eq__, path=path, line=line):
+        equals = next(
+            (i for i, char in _top_level(item, path=path, line=line) if char == "="), None
+        )
+        name, text = (item[:equals].strip(), item[equals + 1 :].strip()) if equals else ("", "")
+        if not (_OPTION_NAME.fullmatch(name) and text.startswith("list(") and text.endswith(")")):
+            log.warning("%s:%d: the option template `%s` is not read; ignored", path, line, item)
+            continue
+        templates[name] = r_call_options(text[5:-1], path=path, line=line)
+    return templates
+
+
 def _is_r_literal(text: str, *, path: str, line: int) -> bool:
     if not text:
         return False

@@ -48,6 +48,7 @@ from .options import (
     normalise,
     parse_fence_info,
     r_call_options,
+    r_template_options,
     split_myst_options,
     split_option_lines,
     warn_unknown_options,
@@ -538,24 +539,41 @@ def _all_labels(blocks: list[Block]) -> list[Block]:
 
 def _inherited_options(blocks: list[Block], path: str) -> list[Block]:
     """knitr's `opts.label`: `TRUE` (or `ref.label = I(...)`) takes the options of the
-    `ref.label` chunks, a label those of that chunk; the block's own options win."""
+    `ref.label` chunks; a name takes the `opts_template$set(name = list(...))` template
+    set by an earlier R block, then the options of the chunk of that label. The block's
+    own options win."""
     by_label = _blocks_by_label(blocks)
+    templates: dict[str, dict[str, Any]] = {}
     result = []
     for block in blocks:
         source = block.option("opts-label")
-        if block.kind != "code" or source is None or source is False:
-            result.append(block)
-            continue
-        labels = block.option("ref-label") or () if source is True else [str(source)]
-        inherited: dict[str, Any] = {}
-        for label in labels:
-            found = by_label.get(label)
-            if found is None:
-                _warn_block(block, path, f"`opts.label` names no block '{label}'; ignored")
-                continue
-            inherited.update((k, v) for k, v in found.options.items() if k not in NOT_INHERITED)
-        result.append(dataclasses.replace(block, options={**inherited, **block.options}))
+        if block.kind == "code" and source is not None and source is not False:
+            block = _with_borrowed(block, source, templates, by_label, path)
+        if block.kind == "code" and block.language == "r" and block.option("eval") is not False:
+            for arguments in opts_chunk_arguments(block.code, "opts_template"):
+                templates.update(r_template_options(arguments, path=path, line=block.line))
+        result.append(block)
     return result
+
+
+def _with_borrowed(
+    block: Block,
+    source: Any,
+    templates: Mapping[str, Mapping[str, Any]],
+    by_label: Mapping[str, Block],
+    path: str,
+) -> Block:
+    labels = block.option("ref-label") or () if source is True else [str(source)]
+    inherited: dict[str, Any] = {}
+    for label in labels:
+        found = by_label.get(label)
+        template = templates.get(label) if source is not True else None
+        if template is None and found is None:
+            _warn_block(block, path, f"`opts.label` names no block or template '{label}'")
+        inherited.update(template or {})
+        if found is not None:
+            inherited.update((k, v) for k, v in found.options.items() if k not in NOT_INHERITED)
+    return dataclasses.replace(block, options={**inherited, **block.options})
 
 
 def _warn_block(block: Block, path: str, message: str) -> None:

@@ -349,3 +349,20 @@ def test_r_markdown_formats_draw_figures_at_their_own_size(
     text = f"---\n{header}\n---\n\n```{{r}}\nplot(1)\n```\n"
     (block,) = parse_document(Path("/nowhere/doc.Rmd"), text).blocks
     assert (block.option("fig-width"), block.option("fig-height")) == size
+
+
+def test_opts_label_takes_a_template_then_the_chunks_options(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="noteflow"):
+        blocks = blocks_of(parse_fixture("templates.Rmd"))
+    assert blocks["uses-template"].option("echo") is False
+    assert blocks["uses-template"].option("message") is False
+    both = blocks["template-then-chunk"]
+    assert (both.option("echo"), both.option("results"), both.option("fig-width")) == (
+        False,
+        "hide",
+        10,
+    )
+    assert both.code == "1 + 1\n"
+    assert "block 'nowhere': `opts.label` names no block or template 'missing'" in caplog.text
