@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from noteflow.cli import main
+from noteflow.sources import is_document
 from noteflow.store import LocalStore
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -211,12 +212,14 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.md")))
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.iterdir() if is_document(p)))
 def test_examples_render(name: str, tmp_path: Path) -> None:
-    if name == "polyglot.md":
-        from test_polyglot import need
+    from test_polyglot import need
 
+    if name == "polyglot.md":
         need("python", "r", "js", "bash")
+    if name == "knitr.Rmd":
+        need("r", "bash")
     shutil.copytree(EXAMPLES, tmp_path / "examples")
     doc = tmp_path / "examples" / name
     assert main(["render", str(doc), "-q"]) == 0
