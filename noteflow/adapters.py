@@ -95,8 +95,9 @@ def block_settings(options: Mapping[str, Any], *, where: str = "") -> dict[str, 
     """
     settings: dict[str, Any] = {}
     for name in ("warning", "message"):
-        if options.get(name) is False:
-            settings[name] = False
+        value = options.get(name)
+        if value is False or (isinstance(value, list) and value):  # knitr: which ones to keep
+            settings[name] = value
     if "dpi" in options and "fig-dpi" not in options:
         options = {**options, "fig-dpi": options["dpi"]}
     for option, key in FIGURE_OPTIONS.items():

@@ -163,6 +163,7 @@ def test_knitr_values_page(tmp_path: Path) -> None:
     assert "after the conditions" in conditions and "a quiet message" not in conditions
     # knitr's wording, not IRkernel's "Warning message in eval(expr, envir, enclos):"
     assert "## Warning: second warning" in conditions and "eval(" not in conditions
+    assert "first warning" not in conditions  # warning = -1: all but the first
     assert "cache level two" in text_of(blocks["levels"], "nf-output")
     assert "odd options ignored" in text_of(blocks["odd"], "nf-output")
 
@@ -366,3 +367,14 @@ def test_opts_label_takes_a_template_then_the_chunks_options(
     )
     assert both.code == "1 + 1\n"
     assert "block 'nowhere': `opts.label` names no block or template 'missing'" in caplog.text
+
+
+def test_the_page_shows_the_expressions_echo_selects_with_prompts(tmp_path: Path) -> None:
+    from noteflow.render import render_body
+    from noteflow.store import LocalStore
+
+    text = "```{r shown, echo=c(1, 3), prompt=TRUE}\nx <- 1\ny <- 2\nf(x,\n  y)\n```\n"
+    document = parse_document(tmp_path / "echo.Rmd", text)
+    body = render_body(document, {}, LocalStore(tmp_path / ".noteflow"))
+    code = html.unescape(re.sub(r"<[^>]+>", "", body))
+    assert "> x <- 1" in code and "> f(x,\n+   y)" in code and "y <- 2" not in code

@@ -22,6 +22,7 @@ from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from ..adapters import load_adapters
+from ..knitr import shown_code as knitr_shown_code
 from ..model import Block
 from ..outputs import ansi_to_html
 from ..syntax.code_annotations import Annotations, shown_code
@@ -43,7 +44,8 @@ def block_code_box(token: Token, block: Block, *, fenced: bool, collapsed: Seque
         )
         opening, closing = f"{token.markup}{token.info.strip()}", token.markup
         return code_box(body, lexer, annotations, before=[opening], after=[closing])
-    return code_box(block.code, lexer, annotations, collapsed=collapsed)
+    shown = knitr_shown_code(block.language, block.code, block.options)  # echo, prompt
+    return code_box(shown, lexer, annotations, collapsed=collapsed)
 
 
 @functools.cache

@@ -156,12 +156,18 @@ def inline_options(text: str) -> dict[str, Any]:
     return options
 
 
+KNITR_TEXT_ENGINES = frozenset({"verbatim", "embed", "cat", "css", "asis", "comment"})
+"""knitr engines whose chunks show or use text (not MyST directives in an R Markdown file)."""
+
+
 def _is_pandoc_code(name: str, env: EnvType) -> bool:
     """```` ```{markdown} ```` in a Quarto or R Markdown document: code shown in that
     language (Pandoc has no directives), when Pygments knows the name."""
-    path = str(env.get("nf_document_path") or "")
-    if not path.lower().endswith((".qmd", ".rmd", ".rmarkdown")):
+    path = str(env.get("nf_document_path") or "").lower()
+    if not path.endswith((".qmd", ".rmd", ".rmarkdown")):
         return False
+    if path.endswith((".rmd", ".rmarkdown")) and name.lower() in KNITR_TEXT_ENGINES:
+        return True
     try:
         get_lexer_by_name(name.lower())
     except ClassNotFound:
