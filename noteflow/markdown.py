@@ -33,6 +33,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .mathml import latex_to_html
 from .syntax import install as install_syntax
+from .syntax.pandoc.tables import plugin as pandoc_tables
 
 
 class RenderHooks(Protocol):
@@ -66,6 +67,7 @@ def markdown_parser() -> MarkdownIt:
 def output_markdown_parser() -> MarkdownIt:
     """The parser for Markdown that blocks output: raw HTML escaped, no hooks."""
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.use(pandoc_tables)  # `Table: caption` and grid tables, as knitr's kable() prints them
     md.use(footnote_plugin)
     md.use(tasklists_plugin)
     md.use(dollarmath_plugin, renderer=_render_math, allow_space=False, double_inline=True)

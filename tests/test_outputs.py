@@ -731,3 +731,12 @@ def test_rendered_page_runs_no_script_from_outputs(write_doc: Any) -> None:
     assert "<b id='raw'>raw</b>" in page
     assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page
     assert "&lt;script&gt;alert(4)&lt;/script&gt;" in page
+
+
+def test_markdown_output_with_a_pandoc_caption_is_a_captioned_table() -> None:
+    from noteflow.markdown import render_output_markdown
+
+    kable = "Table: Cars <b>fast</b>\n\n| speed| dist|\n|-----:|----:|\n|     4|    2|\n"
+    rendered = render_output_markdown(kable)
+    assert "<caption>Cars &lt;b&gt;fast&lt;/b&gt;</caption>" in rendered
+    assert "Table:" not in rendered
