@@ -36,7 +36,7 @@ KNOWN_OPTIONS: frozenset[str] = frozenset(
         "error", "timeout", "kernel", "output-limit", "fig-cap", "fig-alt", "classes",
         "warning", "message", "fig-width", "fig-height", "fig-dpi", "fig-format", "dev",
         "tags", "results", "comment", "collapse", "code-fold", "code-summary", "engine",
-        "dependson", "ref-label",
+        "dependson", "ref-label", "code-prompt-show",
     }
 )  # fmt: skip
 """Options noteflow itself acts on (other options are kept for templates and adapters)."""
@@ -70,6 +70,7 @@ DISPLAY_ONLY_OPTIONS: frozenset[str] = frozenset(
         "attr-output", "attr-source", "class-message", "class-warning", "class-error",
         "attr-message", "attr-warning", "attr-error", "tags", "mystnb", "collapsed",
         "scrolled", "editable", "deletable", "slideshow", "lang", "split", "purl",
+        "code-prompt-show",
     }
 )  # fmt: skip
 """Options that change how a block is shown, never what it computes (never keyed)."""
@@ -150,7 +151,7 @@ _MYSTNB_OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "remove_code_source": ("echo", lambda value: not value),
     "remove_code_outputs": ("output", lambda value: not value),
     "number_source_lines": ("code-line-numbers", bool),
-    "code_prompt_show": ("code-summary", lambda value: str(value).replace("{type}", "source")),
+    "code_prompt_show": ("code-prompt-show", str),
 }
 """MyST-NB `mystnb:` cell options that have a noteflow (Quarto) option: name, value map."""
 _R_CONSTANTS: dict[str, Any] = {

@@ -192,7 +192,7 @@ MYST_EXPECTED: list[tuple[str, dict[str, Any], str]] = [
             "tags": ["skip-execution", "hide-cell"],
             "eval": False,
             "output": False,
-            "code-summary": "Show source",
+            "code-prompt-show": "Show {type}",
             "mystnb": {"remove_code_outputs": True, "code_prompt_show": "Show {type}"},
         },
         "never = 1\n",

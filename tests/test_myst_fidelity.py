@@ -262,3 +262,9 @@ def test_mystmd_inline_options_on_a_colon_fence(tmp_path: Path) -> None:
     html = _rendered_text(tmp_path, "m.md", ":::{warning .simple #careful}\nMind the gap.\n:::\n")
     box = html.by_id("careful")
     assert "Mind the gap." in box.text and ":::" not in html.text
+
+
+def test_a_cells_code_prompt_show_names_its_toggles(tmp_path: Path) -> None:
+    cell = "```{code-cell} ipython3\n:tags: [hide-input]\n:mystnb:\n:  code_prompt_show: 'Peek at the {type}'\nx = 1\n```\n"
+    html = _rendered_text(tmp_path, "m.md", cell)
+    assert [normalised(s.text) for s in html.find_all("summary")] == ["Peek at the source"]

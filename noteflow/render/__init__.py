@@ -23,7 +23,7 @@ raw HTML; Markdown that a block displays is data, rendered with raw HTML escaped
 
 from .blocks import KNITR_COMMENT, Hooks
 from .codebox import code_box, highlight_code
-from .folding import DEFAULT_CODE_SUMMARY, MYST_TOGGLES
+from .folding import DEFAULT_CODE_SUMMARY, MYST_TOGGLE
 from .page import render_body, render_html
 from .pageoptions import DEFAULT_TOC_DEPTH, code_tools, page_option, table_of_contents
 
@@ -31,7 +31,7 @@ __all__ = [
     "DEFAULT_CODE_SUMMARY",
     "DEFAULT_TOC_DEPTH",
     "KNITR_COMMENT",
-    "MYST_TOGGLES",
+    "MYST_TOGGLE",
     "Hooks",
     "code_box",
     "code_tools",

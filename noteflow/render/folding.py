@@ -13,12 +13,14 @@ from ..model import Block
 
 DEFAULT_CODE_SUMMARY = "Code"
 """What a folded block's toggle says (Quarto's default `code-summary`)."""
-MYST_TOGGLES = {
-    "hide-input": "Show code cell source",
-    "hide-output": "Show code cell outputs",
-    "hide-cell": "Show code cell content",
-}
-"""MyST-NB's toggle texts for its `hide-*` tags."""
+MYST_TOGGLE_TYPES = {"hide-input": "source", "hide-output": "outputs", "hide-cell": "content"}
+MYST_TOGGLE = "Show code cell {type}"
+"""MyST-NB's toggle text for its `hide-*` tags (a cell's `mystnb: code_prompt_show`)."""
+
+
+def myst_toggle(block: Block, tag: str) -> str:
+    template = str(block.option("code-prompt-show") or MYST_TOGGLE)
+    return template.replace("{type}", MYST_TOGGLE_TYPES[tag])
 
 
 def block_tags(block: Block) -> frozenset[str]:
@@ -40,7 +42,7 @@ def fold_code(block: Block, code: str, fold: Any, summary: Any) -> str:
     """The code box, folded under `hide-input` or `code-fold` (`fold`, with `summary`)."""
     tags = block_tags(block)
     if "hide-input" in tags and "hide-cell" not in tags:
-        return details("nf-fold nf-fold-code", MYST_TOGGLES["hide-input"], code)
+        return details("nf-fold nf-fold-code", myst_toggle(block, "hide-input"), code)
     if fold not in (True, "true", "show"):
         return code
     summary_text = str(summary or DEFAULT_CODE_SUMMARY)
@@ -51,12 +53,12 @@ def fold_outputs(block: Block, shown: str) -> str:
     """The outputs, folded under `hide-output`."""
     tags = block_tags(block)
     if "hide-output" in tags and "hide-cell" not in tags:
-        return details("nf-fold nf-fold-output", MYST_TOGGLES["hide-output"], shown)
+        return details("nf-fold nf-fold-output", myst_toggle(block, "hide-output"), shown)
     return shown
 
 
 def fold_cell(block: Block, inner: str) -> str:
     """The code and outputs together, folded under `hide-cell`."""
     if "hide-cell" in block_tags(block) and inner:
-        return details("nf-fold nf-fold-cell", MYST_TOGGLES["hide-cell"], inner)
+        return details("nf-fold nf-fold-cell", myst_toggle(block, "hide-cell"), inner)
     return inner
