@@ -94,6 +94,8 @@ def parse_document(path: Path, text: str) -> Document:
         _mark_fences(tokens, blocks)
     blocks = _with_defaults(blocks, defaults, str(path))
     blocks = [_select_expressions(block, str(path)) for block in blocks]
+    blocks += front_matter_blocks(front, len(blocks), inline_r=knitr)
+    env["nf_knitr"] = knitr  # the render stage finds `r expr` in the header as parse did
     _check_unique_ids(blocks, str(path))
     number_document(tokens, blocks, env, str(path))
     return Document(
@@ -297,6 +299,53 @@ def _inline_block(
         line=line,
         token_index=-1,
     )
+
+
+FRONT_MATTER_FIELDS = ("title", "subtitle", "author", "date", "abstract")
+"""Front matter fields whose inline expressions run (`date: "`r Sys.Date()`"`)."""
+FRONT_MATTER_INLINE = re.compile(r"`(?P<expression>(?:\{[A-Za-z][\w+-]*\}|r)\s+[^`]+)`")
+"""An inline expression written in a front matter field's text."""
+
+
+def front_matter_inline(text: str, *, inline_r: bool) -> list[tuple[re.Match[str], str, str]]:
+    """Each inline expression in a field's text, with its language and code."""
+    found = []
+    for match in FRONT_MATTER_INLINE.finditer(text):
+        written = match["expression"]
+        braced = INLINE_EXPRESSION.match(written)
+        adapter = adapter_for_fence(braced["lang"]) if braced is not None else None
+        if braced is not None and adapter is not None:
+            found.append((match, adapter.language, braced["code"].strip()))
+        elif braced is None and inline_r:
+            found.append((match, "r", written[1:].strip()))
+    return found
+
+
+def front_matter_blocks(front: Mapping[str, Any], start: int, *, inline_r: bool) -> list[Block]:
+    """Inline blocks for the expressions in the title, author, date …: `front-date-1`.
+    They run after the document's blocks (so they may read what those define); the
+    render stage puts their values into the page's header."""
+    blocks: list[Block] = []
+    for field in FRONT_MATTER_FIELDS:
+        value = front.get(field)
+        if not isinstance(value, str):
+            continue
+        for number, (_, language, code) in enumerate(
+            front_matter_inline(value, inline_r=inline_r), start=1
+        ):
+            blocks.append(
+                Block(
+                    id=BlockId(f"front-{field}-{number}"),
+                    index=start + len(blocks),
+                    kind="inline",
+                    language=language,
+                    code=code,
+                    options={},
+                    line=1,
+                    token_index=-1,
+                )
+            )
+    return blocks
 
 
 def _check_unique_ids(blocks: Sequence[Block], path: str) -> None:

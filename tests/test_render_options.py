@@ -126,3 +126,35 @@ def test_display_options_change_no_key(write_doc, render_fake) -> None:
         doc.write_text(subject_document(options))
         outcome = render_fake(doc)
         assert outcome.summary.count("cached") == 2, options
+
+
+@pytest.mark.parametrize(
+    ("date", "style", "shown"),
+    [
+        ("2005-03-07", None, "2005-03-07"),
+        ("2005-03-07", "long", "March 7, 2005"),
+        ("2005-03-07", "full", "Monday, March 7, 2005"),
+        ("2005-03-07", "medium", "Mar 7, 2005"),
+        ("2005-03-07", "short", "3/7/05"),
+        ("March 2005", "long", "March 2005"),
+    ],
+)
+def test_quarto_date_formats(date: str, style: str | None, shown: str) -> None:
+    from noteflow.render.pageoptions import date_text
+
+    assert date_text(date, style, Path("doc.qmd")) == shown
+
+
+def test_quarto_date_keywords(tmp_path: Path) -> None:
+    import datetime
+    import os
+
+    from noteflow.render.pageoptions import date_text
+
+    doc = tmp_path / "doc.qmd"
+    doc.write_text("x", encoding="utf-8")
+    os.utime(doc, (0, datetime.datetime(2024, 2, 9, 12).timestamp()))
+    assert date_text("last-modified", None, doc) == "February 9, 2024"
+    assert date_text("last-modified", "iso", doc) == "2024-02-09"
+    today = datetime.date.today()
+    assert date_text("today", "iso", doc) == today.isoformat()

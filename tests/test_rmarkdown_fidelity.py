@@ -378,3 +378,19 @@ def test_the_page_shows_the_expressions_echo_selects_with_prompts(tmp_path: Path
     body = render_body(document, {}, LocalStore(tmp_path / ".noteflow"))
     code = html.unescape(re.sub(r"<[^>]+>", "", body))
     assert "> x <- 1" in code and "> f(x,\n+   y)" in code and "y <- 2" not in code
+
+
+@pytest.mark.kernel
+def test_inline_expressions_in_the_front_matter_fill_the_header(tmp_path: Path) -> None:
+    doc = tmp_path / "header.Rmd"
+    doc.write_text(
+        '---\ntitle: "Report on `r nrow(cars)` cars"\n'
+        "date: \"`r format(as.Date('2026-11-29'), '%d %B %Y')`\"\n"
+        'subtitle: "Python says `{python} 1 + 2`"\n---\n\n```{r}\nx <- 1\n```\n',
+        encoding="utf-8",
+    )
+    assert main(["render", str(doc), "-q"]) == 0
+    page = doc.with_suffix(".html").read_text(encoding="utf-8")
+    assert "<title>Report on 50 cars</title>" in page
+    assert '<h1 class="nf-title">Report on 50 cars</h1>' in page
+    assert "29 November 2026" in page and "Python says 3" in page and "`r" not in page

@@ -23,10 +23,10 @@ def inline_html(result: BlockResult | None) -> str:
     markdown = _inline_markdown(result)
     if markdown is not None:
         return f'<span class="nf-inline nf-inline-markdown">{markdown}</span>'
-    return f'<span class="nf-inline">{html.escape(_inline_text(result))}</span>'
+    return f'<span class="nf-inline">{html.escape(inline_text(result))}</span>'
 
 
-def _inline_text(result: BlockResult) -> str:
+def inline_text(result: BlockResult) -> str:
     for output in result.outputs:
         data = output.get("data") or {}
         if "text/plain" in data:

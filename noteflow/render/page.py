@@ -31,11 +31,12 @@ def render_html(
     theme = theme or load_theme(str(document.front_matter.get("theme") or "default"))
     body = render_body(document, summary.results, store) if body_html is None else body_html
     footer = {"noteflow": __version__, **summary.kernel_versions}
+    meta = page_meta(document, summary.results)
     return render_page(
         theme,
-        title=document.title,
+        title=str(meta.get("title") or document.title),
         body_html=body,
-        meta=page_meta(document),
+        meta=meta,
         toc=table_of_contents(document),
         footer=footer,
         extra_head=extra_head + math_font_style(body),

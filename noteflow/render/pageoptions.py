@@ -7,13 +7,18 @@ as Quarto allows), the table of contents (`toc`, `toc-depth`, `toc-title`), Quar
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import logging
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from ..model import Document
+from ..model import BlockId, BlockResult, Document
+from ..parse import FRONT_MATTER_FIELDS, front_matter_inline
 from .folding import DEFAULT_CODE_SUMMARY
+from .inline import inline_text
 
 log = logging.getLogger("noteflow")
 
@@ -30,12 +35,20 @@ def page_option(front: Mapping[str, Any], name: str, default: Any = None) -> Any
     return front.get(name, default)
 
 
-def page_meta(document: Document) -> dict[str, Any]:
-    """What the theme shows of the page: title, author, …, the code-tools menu, the toc's title."""
+def page_meta(
+    document: Document, results: Mapping[BlockId, BlockResult] | None = None
+) -> dict[str, Any]:
+    """What the theme shows of the page: title, author, …, the code-tools menu, the toc's title.
+
+    Inline expressions in those fields (`date: "`r Sys.Date()`"`) show their values."""
     front = document.front_matter
     meta = {
-        k: front[k] for k in ("title", "subtitle", "author", "date", "abstract") if front.get(k)
+        k: _with_values(document, k, front[k], results or {})
+        for k in FRONT_MATTER_FIELDS
+        if front.get(k)
     }
+    if "date" in meta:
+        meta["date"] = date_text(meta["date"], page_option(front, "date-format"), document.path)
     tools = code_tools(document)
     if tools:
         meta["code_tools"] = tools
@@ -47,6 +60,52 @@ def page_meta(document: Document) -> dict[str, Any]:
         entries = table_of_contents(document)
         meta["toc_short"] = [{"anchor": a, "text": t, "children": []} for _, a, t in entries]
     return meta
+
+
+def _with_values(
+    document: Document, field: str, value: Any, results: Mapping[BlockId, BlockResult]
+) -> Any:
+    if not isinstance(value, str):
+        return value
+    found = front_matter_inline(value, inline_r=bool(document.env.get("nf_knitr")))
+    shown, end = [], 0
+    for number, (match, _, _) in enumerate(found, start=1):
+        result = results.get(BlockId(f"front-{field}-{number}"))
+        text = inline_text(result) if result is not None and result.status in OK else "?"
+        shown += [value[end : match.start()], text]
+        end = match.end()
+    return "".join(shown) + value[end:]
+
+
+OK = ("executed", "cached")
+DATE_STYLES = {
+    "full": "%A, %B {day}, %Y",
+    "long": "%B {day}, %Y",
+    "medium": "%b {day}, %Y",
+    "short": "{month}/{day}/%y",
+    "iso": "%Y-%m-%d",
+}
+"""Quarto's `date-format` styles (`long`: March 7, 2005)."""
+
+
+def date_text(value: Any, style: Any, path: Path) -> Any:
+    """Quarto's date keywords (`today`, `now`, `last-modified`) and `date-format` styles;
+    keywords are shown `long` unless a style is given, other dates as written."""
+    when: datetime.datetime | None = None
+    if value == "today":
+        when = datetime.datetime.combine(datetime.date.today(), datetime.time())
+    elif value == "now":
+        when = datetime.datetime.now()
+    elif value == "last-modified":
+        with contextlib.suppress(OSError):
+            when = datetime.datetime.fromtimestamp(path.stat().st_mtime)
+    elif isinstance(value, (datetime.date, str)) and style in DATE_STYLES:
+        with contextlib.suppress(ValueError):
+            when = datetime.datetime.fromisoformat(str(value))
+    if when is None:
+        return value
+    pattern = DATE_STYLES.get(str(style or "long"), DATE_STYLES["long"])
+    return when.strftime(pattern.format(day=when.day, month=when.month))
 
 
 def code_tools(document: Document) -> dict[str, Any] | None:
