@@ -446,6 +446,11 @@ def check_output_contains(page: Page, arg: str) -> CheckResult:
     return arg in outputs, f"{arg!r} {'in' if arg in outputs else 'not in'} block outputs"
 
 
+def check_absent_output(page: Page, arg: str) -> CheckResult:
+    shown = arg in page.outputs()
+    return not shown, f"{arg!r} {'in' if shown else 'not in'} block outputs"
+
+
 def check_callout(page: Page, arg: str) -> CheckResult:
     boxes = page.find(is_box)
     want = int(arg or 1)
