@@ -45,13 +45,17 @@ class RenderHooks(Protocol):
 
 
 @functools.cache
-def markdown_parser() -> MarkdownIt:
-    """The shared parser; its render rules defer to `env["nf"]` hooks when present."""
+def markdown_parser(myst: bool = False) -> MarkdownIt:
+    """The shared parser; its render rules defer to `env["nf"]` hooks when present.
+
+    `myst`: parse as MyST does, where inline math may have spaces inside its dollars
+    (`$a + b $`); Pandoc, and so Quarto and R Markdown, do not allow them (`$5 and $10`
+    is no math there). The render rules are the same either way."""
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(footnote_plugin)
     md.use(tasklists_plugin)
-    md.use(dollarmath_plugin, renderer=_render_math, allow_space=False, double_inline=True)
+    md.use(dollarmath_plugin, renderer=_render_math, allow_space=myst, double_inline=True)
     md.use(attrs_plugin)
     md.use(attrs_block_plugin)
     md.use(anchors_plugin, min_level=1, max_level=4, permalink=True, permalinkSymbol="#")

@@ -58,6 +58,7 @@ from .options import (
     warn_unknown_options,
 )
 from .syntax.crossref import number_document
+from .syntax.myst.dialect import is_myst_source
 from .yamlio import load_yaml
 
 log = logging.getLogger("noteflow")
@@ -80,7 +81,7 @@ def parse_document(path: Path, text: str) -> Document:
     text = text.removeprefix("\ufeff")  # a byte order mark would hide the front matter
     # Plugins resolve images, includes and `{doc}` links from the document's folder.
     env: dict[str, Any] = {"nf_document_path": str(path), "nf_document_dir": str(path.parent)}
-    tokens = markdown_parser().parse(text, env)
+    tokens = markdown_parser(myst=is_myst_source(path, text)).parse(text, env)
     front, defaults = read_front_matter(tokens, str(path))
     knitr = _is_knitr(path, tokens, front)
     if knitr:

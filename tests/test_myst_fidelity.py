@@ -268,3 +268,10 @@ def test_a_cells_code_prompt_show_names_its_toggles(tmp_path: Path) -> None:
     cell = "```{code-cell} ipython3\n:tags: [hide-input]\n:mystnb:\n:  code_prompt_show: 'Peek at the {type}'\nx = 1\n```\n"
     html = _rendered_text(tmp_path, "m.md", cell)
     assert [normalised(s.text) for s in html.find_all("summary")] == ["Peek at the source"]
+
+
+def test_inline_math_may_end_in_a_space_in_myst_but_not_in_quarto(tmp_path: Path) -> None:
+    text = "---\nkernelspec:\n  name: python3\n---\n\nThe fit $A\\cdot x +B, $ holds.\n"
+    assert _rendered_text(tmp_path, "fit.md", text).find_all("math")
+    quarto = _rendered_text(tmp_path, "fit.qmd", text)
+    assert not quarto.find_all("math") and "$A\\cdot x +B, $" in quarto.text

@@ -53,6 +53,12 @@ def is_myst_document(env: EnvType, source: str) -> bool:
     return bool(env[ENV_KEY])
 
 
+def is_myst_source(path: PurePath, source: str) -> bool:
+    """What `is_myst_document` will say of a document, known before parsing it (the
+    parse stage picks the MyST flavour of the parser with it)."""
+    return path.suffix.lower() not in NOT_MYST_SUFFIXES and has_myst_signs(source)
+
+
 def _suffix_allows(env: EnvType) -> bool:
     path = env.get("nf_document_path")
     return not path or PurePath(str(path)).suffix.lower() not in NOT_MYST_SUFFIXES
