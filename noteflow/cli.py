@@ -17,7 +17,6 @@ from typing import Any, TextIO
 
 from . import __version__
 from .errors import NoteflowError
-from .gfm import default_output
 from .model import BlockResult, PlannedBlock, RunSummary, Status
 from .pipeline import RenderOptions, prepare, render_document, report_json, store_for
 from .yamlio import value_or_text
@@ -187,7 +186,7 @@ def _render(args: argparse.Namespace) -> int:
     if args.force:
         force = True if "*" in args.force else set(args.force)
     options = RenderOptions(
-        output=args.output or default_output(document.resolve(), args.to),
+        output=args.output,
         to=args.to,
         params=parse_params(args.param),
         force=force,

@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from .errors import FrozenError, StrictError
 from .execute import EventHandler, Executor
-from .gfm import default_output
 from .graph import build_graph
 from .model import Document, Plan, RunSummary
 from .plan import manifest_for, plan_render, skip_reason
@@ -126,6 +125,8 @@ def _check_frozen(plan: Plan, path: str) -> None:
 
 
 def output_path(document: Document, options: RenderOptions) -> Path:
+    from .gfm import default_output  # the Markdown exporter is imported only when used
+
     return options.output or default_output(document.path, options.to)
 
 

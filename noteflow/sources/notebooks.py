@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import yaml
 
 from ..adapters import adapter_for_fence
@@ -71,6 +70,8 @@ def text_notebook_source(path: Path, text: str, extension: str) -> SourceText:
 
 def ipynb_source(path: Path, text: str) -> SourceText:
     """A Jupyter notebook file as noteflow Markdown (its stored outputs are not used)."""
+    import nbformat  # slow to import (its JSON schema); only notebooks need it
+
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises JSON, validation and version errors
