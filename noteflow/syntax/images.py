@@ -38,6 +38,7 @@ from .crossref import TargetMark, caption_html, caption_prefix
 from .myst.dialect import is_myst_document
 from .pandoc.attributes import Attributes, html_attributes, parse_braced
 from .pandoc.floats import FLOAT_CLOSE, FLOAT_OPEN
+from .pandoc.tables import matching_open
 
 logger = logging.getLogger("noteflow")
 
@@ -269,7 +270,7 @@ def render_figure_close(
 ) -> str:
     image: Token = tokens[idx].meta["nf_image"]
     caption = self.renderInline(image.children or [], options, env)
-    label = str(tokens[matching_open_index(tokens, idx)].attrGet("id") or "")
+    label = str(tokens[matching_open(tokens, idx)].attrGet("id") or "")
     xrefs = env.get("nf_xrefs")
     target = xrefs.lookup(label) if xrefs is not None and label else None
     if target is not None and caption_prefix(target):
@@ -286,15 +287,6 @@ def _caption_class(closing: Token, label: str) -> str:
     if closing.meta["nf_sub"]:
         return f' class="quarto-subfloat-caption quarto-subfloat-{kind}"'
     return f' class="quarto-float-caption quarto-float-{kind}"' if label else ""
-
-
-def matching_open_index(tokens: Sequence[Token], close_index: int) -> int:
-    depth = 0
-    for index in range(close_index, -1, -1):
-        depth += tokens[index].nesting
-        if depth == 0:
-            return index
-    return 0
 
 
 def _wrap_html_rule(md: MarkdownIt, name: str) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from markdown_it.token import Token
 
 from .calls import DirectiveCall
-from .tokens import close_tag, first_inline, mark_target, open_tag, wrap
+from .tokens import figure_of
 
 if TYPE_CHECKING:
     from .expand import Expander
@@ -34,17 +34,6 @@ def eval_block(call: DirectiveCall, expander: Expander) -> list[Token]:
 
 def eval_figure(call: DirectiveCall, expander: Expander) -> list[Token]:
     """`{eval:figure} expr`: the value in a `<figure>`; body = caption, `:name:` = target."""
-    body = expander.body(call)
-    caption = first_inline(body)
-    if caption is not None and call.label:
-        caption.meta["myst_number"] = call.label
-    width = call.text_option("figwidth")
-    attrs = {"style": f"width: {width}"} if width else {}
     align = f"align-{call.text_option('align')}" if call.option("align") else ""
-    classes = ["nf-figure", "myst-figure", align, *call.classes, call.text_option("figclass")]
-    start = open_tag(call, "figure", classes=classes, ident=call.label, attrs=attrs)
-    mark_target(start, call.label, "fig", caption.content if caption else "")
-    tokens = [start, *eval_block(call, expander)]
-    if body:
-        tokens += wrap(call, "figcaption", body)
-    return [*tokens, close_tag(call, "figure")]
+    classes = [align, call.text_option("figclass")]
+    return figure_of(call, expander, lambda: eval_block(call, expander), classes)

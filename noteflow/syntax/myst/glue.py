@@ -23,7 +23,7 @@ from ...mathml import latex_to_html
 from ...outputs import RenderContext, render_output
 from .calls import DirectiveCall
 from .leaves import equation_html
-from .tokens import close_tag, first_inline, leaf, mark_target, open_tag, wrap
+from .tokens import figure_of, leaf, mark_target
 
 if TYPE_CHECKING:
     from .expand import Expander
@@ -220,19 +220,7 @@ def glue_math(call: DirectiveCall, expander: Expander) -> list[Token]:
 
 def glue_figure(call: DirectiveCall, expander: Expander) -> list[Token]:
     """The glued output in a `<figure>`, the body its caption, `:name:` its target."""
-    body = expander.body(call)
-    caption = first_inline(body)
-    if caption is not None and call.label:
-        caption.meta["myst_number"] = call.label
-    width = call.text_option("figwidth")
-    attrs = {"style": f"width: {width}"} if width else {}
-    classes = ["nf-figure", "myst-figure", *call.classes]
-    start = open_tag(call, "figure", classes=classes, ident=call.label, attrs=attrs)
-    mark_target(start, call.label, "fig", caption.content if caption else "")
-    tokens = [start, _glue_token(call, "any")]
-    if body:
-        tokens += wrap(call, "figcaption", body)
-    return [*tokens, close_tag(call, "figure")]
+    return figure_of(call, expander, lambda: [_glue_token(call, "any")])
 
 
 def _glue_token(call: DirectiveCall, mode: str) -> Token:

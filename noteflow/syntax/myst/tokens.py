@@ -8,13 +8,16 @@ own with a render rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from markdown_it.token import Token
 
 from ..crossref import TargetMark
 from .calls import DirectiveCall
+
+if TYPE_CHECKING:
+    from .expand import Expander
 
 
 def open_tag(
@@ -98,3 +101,31 @@ def mark_target(token: Token, label: str, kind: str, title: str = "") -> None:
 
 def first_inline(tokens: Iterable[Token]) -> Token | None:
     return next((t for t in tokens if t.type == "inline"), None)
+
+
+def figure_of(
+    call: DirectiveCall,
+    expander: Expander,
+    content: Callable[[], list[Token]],
+    classes: Iterable[str] = (),
+) -> list[Token]:
+    """A `<figure>` around `content()` (a value the directive shows): the body is its
+    caption, `:name:` its numbered target, `:figwidth:` its width."""
+    body = expander.body(call)
+    caption = first_inline(body)
+    if caption is not None and call.label:
+        caption.meta["myst_number"] = call.label
+    width = call.text_option("figwidth")
+    attrs = {"style": f"width: {width}"} if width else {}
+    start = open_tag(
+        call,
+        "figure",
+        classes=["nf-figure", "myst-figure", *classes, *call.classes],
+        ident=call.label,
+        attrs=attrs,
+    )
+    mark_target(start, call.label, "fig", caption.content if caption else "")
+    tokens = [start, *content()]
+    if body:
+        tokens += wrap(call, "figcaption", body)
+    return [*tokens, close_tag(call, "figure")]

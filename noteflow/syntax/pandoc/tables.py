@@ -116,7 +116,8 @@ def _adjacent_table(tokens: list[Token], index: int, level: int) -> int | None:
     return None
 
 
-def matching_open(tokens: list[Token], close_index: int) -> int:
+def matching_open(tokens: Sequence[Token], close_index: int) -> int:
+    """The index of the opening token that the token at `close_index` closes."""
     depth = 0
     for index in range(close_index, -1, -1):
         depth += tokens[index].nesting
