@@ -181,6 +181,13 @@ def test_kbd_and_the_escape_and_pagebreak(shortcodes_page) -> None:
     assert "pagebreak" not in page
 
 
+def test_video_shortcodes_give_a_player_or_a_video_element(shortcodes_page) -> None:
+    page, records = shortcodes_page
+    assert '<iframe src="https://www.youtube.com/embed/wo9vZccmqwc?start=30" title="A talk"' in page
+    assert '<video controls src="clip.mp4" width="320"></video>' in page
+    assert not [r for r in records if "video" in r]
+
+
 def test_shortcodes_in_code_are_untouched(shortcodes_page) -> None:
     page, _ = shortcodes_page
     assert "<code>{{&lt; meta version &gt;}}</code>" in page
@@ -190,11 +197,11 @@ def test_shortcodes_in_code_are_untouched(shortcodes_page) -> None:
 
 def test_an_unknown_shortcode_stays_visible_and_warns_once(shortcodes_page) -> None:
     page, records = shortcodes_page
-    assert "{{&lt; video https://example.com/v.mp4 &gt;}}" in page
-    assert "{{&lt; video other.mp4 &gt;}}" in page
-    assert len([r for r in records if "video" in r]) == 1
+    assert "{{&lt; nosuchcode https://example.com/v.mp4 &gt;}}" in page
+    assert "{{&lt; nosuchcode other.mp4 &gt;}}" in page
+    assert len([r for r in records if "nosuchcode" in r]) == 1
     assert "?var:nothing.here" in page
-    assert any("doc.qmd:16: var 'nothing.here' is not defined" in r for r in records)
+    assert any("doc.qmd:18: var 'nothing.here' is not defined" in r for r in records)
 
 
 # ----------------------------------------------------------------------------- jupytext

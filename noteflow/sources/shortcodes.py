@@ -203,6 +203,8 @@ class Shortcodes:
             return self._environment(arguments, where)
         if name == "placeholder":
             return _placeholder(arguments)
+        if name == "video" and arguments:
+            return _video(arguments)
         self._warn(name, where, _unsupported(name))
         return match.group(0)
 
@@ -230,6 +232,41 @@ class Shortcodes:
             return
         self.warned.add(key)
         log.warning("%s:%d: %s", where.path, where.line, message)
+
+
+_YOUTUBE = re.compile(
+    r"^https?://(?:www\.)?(?:youtube\.com/(?:watch\?v=|embed/)|youtu\.be/)(?P<id>[\w-]+)"
+)
+_VIMEO = re.compile(r"^https?://(?:www\.)?(?:player\.)?vimeo\.com/(?:video/)?(?P<id>\d+)")
+
+
+def _video(arguments: list[str]) -> str:
+    """`{{< video URL title=… width=… height=… start=… >}}` as Quarto shows it: a YouTube
+    or Vimeo player, else a `<video>` element (a local file stays a link beside the page,
+    as Quarto leaves it; a remote player needs the network, as in Quarto)."""
+    source = arguments[0]
+    options = dict(a.split("=", 1) for a in arguments[1:] if "=" in a)
+    size = "".join(
+        f' {name}="{html.escape(options[name], quote=True)}"'
+        for name in ("width", "height")
+        if name in options
+    )
+    title = html.escape(options.get("title", ""), quote=True)
+    youtube, vimeo = _YOUTUBE.match(source), _VIMEO.match(source)
+    if youtube is not None or vimeo is not None:
+        if youtube is not None:
+            start = f"?start={int(options['start'])}" if options.get("start", "").isdigit() else ""
+            player = f"https://www.youtube.com/embed/{youtube['id']}{start}"
+        else:
+            assert vimeo is not None
+            player = f"https://player.vimeo.com/video/{vimeo['id']}"
+        element = (
+            f'<iframe src="{html.escape(player, quote=True)}" title="{title}"{size} '
+            'frameborder="0" allow="fullscreen; picture-in-picture" allowfullscreen></iframe>'
+        )
+    else:
+        element = f'<video controls src="{html.escape(source, quote=True)}"{size}></video>'
+    return f'<span class="quarto-video">{element}</span>'
 
 
 def _kbd(arguments: list[str]) -> str:
