@@ -14,12 +14,12 @@ import dataclasses
 import os
 import re
 import shutil
-from collections.abc import Iterator, Mapping
-from html.parser import HTMLParser
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from htmltree import Element, parse_html
 
 from noteflow.adapters import find_kernelspec
 from noteflow.cli import main
@@ -29,72 +29,6 @@ from noteflow.render import render_html
 
 FIXTURES = Path(__file__).parent / "fixtures" / "display"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nnot-really-a-png").decode()
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-
-
-# ----------------------------------------------------------------- a tiny DOM
-
-
-@dataclasses.dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = dataclasses.field(default_factory=list)
-
-    @property
-    def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def walk(self) -> Iterator[Node]:
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.walk()
-
-    def find_all(self, tag: str | None = None, cls: str | None = None) -> list[Node]:
-        return [
-            n
-            for n in self.walk()
-            if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)
-        ]
-
-    def find(self, tag: str | None = None, cls: str | None = None) -> Node | None:
-        found = self.find_all(tag, cls)
-        return found[0] if found else None
-
-    def by_id(self, anchor: str) -> Node | None:
-        return next((n for n in self.walk() if n.attrs.get("id") == anchor), None)
-
-
-class _Builder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("root", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def parse_html(page: str) -> Node:
-    builder = _Builder()
-    builder.feed(page)
-    return builder.root
 
 
 # ------------------------------------------------------------ made-up outputs
@@ -137,7 +71,7 @@ def document(name: str, **options: Mapping[str, Any]) -> Document:
     return dataclasses.replace(parsed, blocks=blocks)
 
 
-def render(doc: Document, outputs: Mapping[str, list[dict[str, Any]]]) -> Node:
+def render(doc: Document, outputs: Mapping[str, list[dict[str, Any]]]) -> Element:
     results = {
         BlockId(b.id): BlockResult(
             BlockId(b.id), "executed", tuple(outputs.get(b.id, ())), 0.0, "new", None
@@ -148,16 +82,14 @@ def render(doc: Document, outputs: Mapping[str, list[dict[str, Any]]]) -> Node:
     return parse_html(page)
 
 
-def section(page: Node, block_id: str) -> Node:
+def section(page: Element, block_id: str) -> Element:
     found = page.by_id(block_id)
-    assert found is not None and found.tag == "section", f"no section {block_id}"
+    assert found.tag == "section", f"no section {block_id}"
     return found
 
 
-def code_text(node: Node) -> str:
-    code = node.find("code")
-    assert code is not None
-    return code.text()
+def code_text(node: Element) -> str:
+    return node.find("code").text
 
 
 # ------------------------------------------------------------------ echo: fenced
@@ -199,35 +131,33 @@ def test_annotation_markers_replace_comments_and_the_list_follows_the_code() -> 
     code = code_text(block)
     assert "<1>" not in code and "<2>" not in code and "#" not in code
     markers = block.find_all("a", "nf-annotation-marker")
-    assert [m.text() for m in markers] == ["1", "2"]
+    assert [m.text for m in markers] == ["1", "2"]
     annotations = block.find("dl", "nf-annotations")
-    assert annotations is not None
-    terms = [dt.text() for dt in annotations.find_all("dt")]
+    terms = [dt.text for dt in annotations.find_all("dt")]
     assert terms == ["1", "2"]
     first = annotations.find_all("dd")[0]
-    assert first.find("em") is not None and first.text() == "Take the math module."
+    assert first.find_all("em") and first.text == "Take the math module."
     # Each marker links to its item, and each item back to its marker.
     assert page.by_id(markers[0].attrs["href"].lstrip("#")) is annotations.find("dt")
     back = annotations.find("a")
-    assert back is not None and page.by_id(back.attrs["href"].lstrip("#")) is markers[0]
+    assert page.by_id(back.attrs["href"].lstrip("#")) is markers[0]
     # The list sits between the code and the outputs, and is shown once.
-    children = [c for c in block.children if isinstance(c, Node)]
+    children = block.elements
     order = [("nf-annotations" in c.classes, "nf-outputs" in c.classes) for c in children]
     assert order.index((True, False)) < order.index((False, True))
     assert len(page.find_all("dl", "nf-annotations")) == 4
-    assert "Take the" not in "".join(n.text() for n in page.find_all("ol"))
+    assert "Take the" not in "".join(n.text for n in page.find_all("ol"))
 
 
 def test_annotations_of_a_display_fence_and_of_javascript() -> None:
     page = render(document("annotations.qmd"), {})
     display = page.find("div", "nf-display")
-    assert display is not None
     assert "# <1>" not in code_text(display)
     assert len(display.find_all("a", "nf-annotation-marker")) == 2  # two lines, one note
     js = section(page, "js-annotated")
     assert "// <1>" not in code_text(js)
-    assert js.find("dl", "nf-annotations") is not None
-    paragraphs = [p.text() for p in page.find_all("p")]
+    assert js.find_all("dl", "nf-annotations")
+    paragraphs = [p.text for p in page.find_all("p")]
     assert "Prose after the list." in paragraphs
 
 
@@ -235,15 +165,15 @@ def test_annotations_of_a_pandoc_class_fence_are_highlighted() -> None:
     page = render(document("annotations.qmd"), {})
     fence = page.find_all("div", "nf-display")[-1]
     assert code_text(fence).startswith("total = sum(values)")
-    assert fence.find("span", "nb") is not None  # `sum` highlighted as Python
-    assert [a.text() for a in fence.find_all("a", "nf-annotation-marker")] == ["1"]
+    assert fence.find_all("span", "nb")  # `sum` highlighted as Python
+    assert [a.text for a in fence.find_all("a", "nf-annotation-marker")] == ["1"]
 
 
 def test_code_annotations_false_leaves_code_and_list_as_written() -> None:
     page = render(document("annotations_false.qmd"), {})
     assert "x = 1  # <1>" in code_text(section(page, "kept"))
-    assert page.find("dl", "nf-annotations") is None
-    items = [li.text() for li in page.find_all("li")]
+    assert not page.find_all("dl", "nf-annotations")
+    items = [li.text for li in page.find_all("li")]
     assert "Shown as a list." in items
 
 
@@ -251,9 +181,9 @@ def test_code_annotations_none_strips_markers_and_drops_the_list() -> None:
     page = render(document("annotations_none.qmd"), {})
     block = section(page, "stripped")
     assert code_text(block).rstrip() == "x = 1"
-    assert block.find("a", "nf-annotation-marker") is None
-    assert page.find("dl", "nf-annotations") is None
-    assert "Dropped." not in page.text()
+    assert not block.find_all("a", "nf-annotation-marker")
+    assert not page.find_all("dl", "nf-annotations")
+    assert "Dropped." not in page.text
 
 
 def test_annotation_markers_stay_in_the_code_that_runs() -> None:
@@ -267,58 +197,55 @@ def test_annotation_markers_stay_in_the_code_that_runs() -> None:
 def test_code_fold_from_format_html_with_summary() -> None:
     page = render(document("folding.qmd"), {})
     folded = section(page, "folded-by-page").find("details")
-    assert folded is not None and "open" not in folded.attrs
+    assert "open" not in folded.attrs
     summary = folded.find("summary")
-    assert summary is not None and summary.text() == "Show the code"
+    assert summary.text == "Show the code"
     assert "a = 1" in code_text(folded)
 
 
 def test_code_fold_show_is_open_and_summary_is_escaped_text() -> None:
     page = render(document("folding.qmd"), {})
     details = section(page, "shown-open").find("details")
-    assert details is not None and "open" in details.attrs
+    assert "open" in details.attrs
     summary = details.find("summary")
-    assert summary is not None and summary.text() == "Peek <here>"
-    assert section(page, "not-folded").find("details") is None
+    assert summary.text == "Peek <here>"
+    assert not section(page, "not-folded").find_all("details")
 
 
 def test_code_tools_menu_toggles_code_and_shows_the_source() -> None:
     page = render(document("folding.qmd"), {})
     tools = page.find(cls="nf-code-tools")
-    assert tools is not None
-    buttons = [b.text() for b in tools.find_all("button")]
+    buttons = [b.text for b in tools.find_all("button")]
     assert buttons == ["Show All Code", "Hide All Code"]
-    link = next(a for a in tools.find_all("a") if a.text() == "View Source")
+    link = next(a for a in tools.find_all("a") if a.text == "View Source")
     source = page.by_id(link.attrs["href"].lstrip("#"))
-    assert source is not None
-    assert "#| code-fold: show" in source.text()
-    assert "code-tools: true" in source.text()
+    assert "#| code-fold: show" in source.text
+    assert "code-tools: true" in source.text
 
 
 def test_toc_true_shows_a_short_contents_and_toc_depth_limits_it() -> None:
     page = render(document("folding.qmd"), {})
     toc = page.find("nav", "nf-toc")
-    assert toc is not None
-    assert [a.text() for a in toc.find_all("a")] == ["Only section"]
-    assert toc.find("summary").text() == "Contents here"  # type: ignore[union-attr]
+    assert [a.text for a in toc.find_all("a")] == ["Only section"]
+    assert toc.find("summary").text == "Contents here"
 
 
 def test_toc_false_hides_the_contents() -> None:
     doc = document("folding.qmd")
     front = {**doc.front_matter, "format": {"html": {"toc": False}}}
     page = render(dataclasses.replace(doc, front_matter=front), {})
-    assert page.find("nav", "nf-toc") is None
+    assert not page.find_all("nav", "nf-toc")
 
 
 def test_code_tools_absent_by_default() -> None:
     page = render(document("figures.qmd"), {})
-    assert page.find(cls="nf-code-tools") is None
+    assert not page.find_all(cls="nf-code-tools")
 
 
 # ------------------------------------------------------------------ MyST-NB tags
 
 
-def myst_page() -> Node:
+def myst_page() -> Element:
     doc = document("myst_tags.md")
     return render(doc, {b.id: [stream(f"out of {b.id}\n")] for b in doc.blocks})
 
@@ -326,31 +253,31 @@ def myst_page() -> Node:
 def test_myst_remove_tags() -> None:
     page = myst_page()
     sections = page.find_all("section")
-    texts = [s.text() for s in sections]
+    texts = [s.text for s in sections]
     assert len(sections) == 5  # remove-cell leaves nothing
     assert not any("cell removed" in t for t in texts)
-    removed_input = next(s for s in sections if "out of python-1" in s.text())
-    assert removed_input.find("code") is None
-    removed_output = next(s for s in sections if "output removed" in s.text())
-    assert "out of python-2" not in removed_output.text()
+    removed_input = next(s for s in sections if "out of python-1" in s.text)
+    assert not removed_input.find_all("code")
+    removed_output = next(s for s in sections if "output removed" in s.text)
+    assert "out of python-2" not in removed_output.text
 
 
 def test_myst_hide_tags_fold_what_they_name() -> None:
     page = myst_page()
     hide_input = section(page, "python-4")
     details = hide_input.find("details")
-    assert details is not None and details.find("code") is not None
-    assert "out of python-4" not in details.text() and "out of python-4" in hide_input.text()
+    assert details.find_all("code")
+    assert "out of python-4" not in details.text and "out of python-4" in hide_input.text
     hide_output = section(page, "python-5")
     details = hide_output.find("details")
-    assert details is not None and details.find("code") is None
-    assert "out of python-5" in details.text()
-    assert hide_output.find("code") is not None  # the code itself is shown
+    assert not details.find_all("code")
+    assert "out of python-5" in details.text
+    assert hide_output.find_all("code")  # the code itself is shown
     hide_cell = section(page, "python-6")
     details = hide_cell.find("details")
-    assert details is not None and details.find("code") is not None
-    assert "out of python-6" in details.text()
-    summaries = [s.find("summary").text() for s in (hide_input, hide_output, hide_cell)]  # type: ignore[union-attr]
+    assert details.find_all("code")
+    assert "out of python-6" in details.text
+    summaries = [s.find("summary").text for s in (hide_input, hide_output, hide_cell)]
     assert summaries == [
         "Show code cell source",
         "Show code cell outputs",
@@ -361,7 +288,7 @@ def test_myst_hide_tags_fold_what_they_name() -> None:
 # --------------------------------------------------------------------- knitr
 
 
-def knitr_page(**options: Mapping[str, Any]) -> Node:
+def knitr_page(**options: Mapping[str, Any]) -> Element:
     return render(
         document("knitr.Rmd", **options),
         {
@@ -377,57 +304,57 @@ def knitr_page(**options: Mapping[str, Any]) -> Node:
 
 def test_rmarkdown_text_output_has_knitr_comment_prefix() -> None:
     page = knitr_page()
-    assert section(page, "default-comment").find("pre", "nf-text").text() == "## [1] 2"  # type: ignore[union-attr]
-    assert section(page, "no-comment").find("pre", "nf-text").text() == "[1] 2"  # type: ignore[union-attr]
+    assert section(page, "default-comment").find("pre", "nf-text").text == "## [1] 2"
+    assert section(page, "no-comment").find("pre", "nf-text").text == "[1] 2"
     own = section(page, "own-comment").find("pre", "nf-stdout")
-    assert own is not None and own.text() == "#> a\n#>\n#> b\n"
+    assert own.text == "#> a\n#>\n#> b\n"
 
 
 def test_quarto_documents_have_no_comment_prefix() -> None:
     page = render(document("figures.qmd"), {"unlabelled": [value({"text/plain": "2"})]})
-    assert section(page, "unlabelled").find("pre", "nf-text").text() == "2"  # type: ignore[union-attr]
+    assert section(page, "unlabelled").find("pre", "nf-text").text == "2"
 
 
 def test_collapse_puts_text_output_in_the_code_box() -> None:
     block = section(knitr_page(), "collapsed")
-    assert block.find(cls="nf-outputs") is None
+    assert not block.find_all(cls="nf-outputs")
     code = code_text(block)
     assert code.splitlines() == ["x <- 1:3", "x", "## [1] 1 2 3"]
-    assert block.find(cls="nf-collapsed-output") is not None
+    assert block.find_all(cls="nf-collapsed-output")
 
 
 def test_out_width_and_caption_of_an_r_figure() -> None:
     block = section(knitr_page(), "narrow")
     img = block.find("img")
-    assert img is not None and "width:50%" in img.attrs["style"]
+    assert "width:50%" in img.attrs["style"]
     caption = block.find("figcaption")
-    assert caption is not None and caption.find("em") is not None
-    assert caption.text() == "A small plot"
+    assert caption.find_all("em")
+    assert caption.text == "A small plot"
     assert img.attrs["alt"] == "A small plot"
 
 
 def test_results_asis_renders_printed_markdown_as_a_table() -> None:
     block = section(knitr_page(), "kable-asis")
     table = block.find("table")
-    assert table is not None and table.find("td").text() == "1"  # type: ignore[union-attr]
-    assert block.find("pre", "nf-stdout") is None
+    assert table.find("td").text == "1"
+    assert not block.find_all("pre", "nf-stdout")
 
 
 def test_results_hide_drops_text_but_keeps_figures_and_messages() -> None:
     doc = document("knitr.Rmd", narrow={"results": "hide"})
     outputs = [stream("printed\n"), stream("a message\n", "stderr"), image()]
     block = section(render(doc, {"narrow": outputs}), "narrow")
-    assert "printed" not in block.text()
-    assert "a message" in block.text()
-    assert block.find("img") is not None
+    assert "printed" not in block.text
+    assert "a message" in block.text
+    assert block.find_all("img")
 
 
 def test_results_hold_shows_all_code_then_all_output() -> None:
     doc = document("knitr.Rmd", collapsed={"results": "hold", "collapse": False})
     block = section(render(doc, {"collapsed": [stream("one\n"), stream("two\n")]}), "collapsed")
-    children = [c for c in block.children if isinstance(c, Node)]
+    children = block.elements
     assert "nf-code" in children[0].classes and "nf-outputs" in children[1].classes
-    assert children[1].text() == "## one\n## two\n"
+    assert children[1].text == "## one\n## two\n"
 
 
 def test_out_width_that_is_not_a_length_warns_and_is_ignored(
@@ -435,14 +362,14 @@ def test_out_width_that_is_not_a_length_warns_and_is_ignored(
 ) -> None:
     doc = document("knitr.Rmd", narrow={"out-width": "50%;background:url(x)"})
     block = section(render(doc, {"narrow": [image()]}), "narrow")
-    assert "style" not in block.find("img").attrs  # type: ignore[union-attr]
+    assert "style" not in block.find("img").attrs
     assert "not a length" in caplog.text
 
 
 # -------------------------------------------------------------------- figures
 
 
-def figures_page() -> Node:
+def figures_page() -> Element:
     return render(
         document("figures.qmd"),
         {
@@ -459,81 +386,76 @@ def figures_page() -> Node:
 def test_labelled_figure_caption_is_numbered_and_author_markdown() -> None:
     page = figures_page()
     caption = section(page, "fig-wave").find("figcaption")
-    assert caption is not None
-    assert re.fullmatch(r"Figure\s1: A wave bold", caption.text())
-    assert caption.find("em") is not None and caption.find("b") is not None  # as in prose
+    assert re.fullmatch(r"Figure\s1: A wave bold", caption.text)
+    assert caption.find_all("em") and caption.find_all("b")  # as in prose
     img = section(page, "fig-wave").find("img")
-    assert img is not None and img.attrs["alt"] == "A wave bold"
+    assert img.attrs["alt"] == "A wave bold"
 
 
 def test_caption_without_fig_label_is_not_numbered() -> None:
     block = section(figures_page(), "unlabelled")
     caption = block.find("figcaption")
-    assert caption is not None and caption.text() == "Not numbered"
-    assert block.find("img").attrs["alt"] == "Alt from the option"  # type: ignore[union-attr]
+    assert caption.text == "Not numbered"
+    assert block.find("img").attrs["alt"] == "Alt from the option"
 
 
 def test_table_caption_is_numbered_and_above_the_table() -> None:
     block = section(figures_page(), "tbl-sales")
     figure = block.find("figure")
-    assert figure is not None
-    children = [c for c in figure.children if isinstance(c, Node)]
+    children = figure.elements
     assert children[0].tag == "figcaption"
-    assert re.fullmatch(r"Table\s1: Sales by region", children[0].text())
-    assert figure.find("table") is not None
+    assert re.fullmatch(r"Table\s1: Sales by region", children[0].text)
+    assert figure.find_all("table")
 
 
 def test_subfigures_in_a_grid_with_letters_and_the_caption_under_it() -> None:
     page = figures_page()
     block = section(page, "fig-panel")
     grid = block.find(cls="nf-layout")
-    assert grid is not None and "repeat(2," in grid.attrs["style"]
+    assert "repeat(2," in grid.attrs["style"]
     subfigures = grid.find_all("figure", "nf-subfigure")
-    captions = [f.find("figcaption").text() for f in subfigures]  # type: ignore[union-attr]
+    captions = [f.find("figcaption").text for f in subfigures]
     assert captions == ["(a) First", "(b) Second"]
     assert [f.attrs.get("id") for f in subfigures] == ["fig-panel-1", "fig-panel-2"]
-    assert subfigures[0].find("img").attrs["alt"] == "First"  # type: ignore[union-attr]
+    assert subfigures[0].find("img").attrs["alt"] == "First"
     panel = block.find("figure", "nf-panel")
-    assert panel is not None
-    last = [c for c in panel.children if isinstance(c, Node)][-1]
-    assert last.tag == "figcaption" and re.fullmatch(r"Figure\s2: Two charts", last.text())
-    assert "before the panel" in block.text() and "before the panel" not in panel.text()
+    last = panel.elements[-1]
+    assert last.tag == "figcaption" and re.fullmatch(r"Figure\s2: Two charts", last.text)
+    assert "before the panel" in block.text and "before the panel" not in panel.text
 
 
 def test_fig_subcap_true_gives_letters_and_layout_nrow_a_row() -> None:
     block = section(figures_page(), "fig-letters")
     grid = block.find(cls="nf-layout")
-    assert grid is not None and "repeat(3," in grid.attrs["style"]
-    captions = [f.text() for f in grid.find_all("figcaption")]
+    assert "repeat(3," in grid.attrs["style"]
+    captions = [f.text for f in grid.find_all("figcaption")]
     assert captions == ["(a)", "(b)", "(c)"]
 
 
 def test_image_metadata_size_is_the_displayed_size() -> None:
     img = section(figures_page(), "fig-retina").find("img")
-    assert img is not None and (img.attrs["width"], img.attrs["height"]) == ("320", "240")
+    assert (img.attrs["width"], img.attrs["height"]) == ("320", "240")
 
 
 def test_reference_to_a_figure_links_to_its_block() -> None:
     page = figures_page()
     link = next(a for a in page.find_all("a") if a.attrs.get("href") == "#fig-wave")
-    assert re.fullmatch(r"Figure\s1", link.text())
+    assert re.fullmatch(r"Figure\s1", link.text)
 
 
 def test_listing_caption_is_numbered_above_the_code() -> None:
     block = section(figures_page(), "lst-query")
     listing = block.find("figure", "nf-listing")
-    assert listing is not None
-    children = [c for c in listing.children if isinstance(c, Node)]
+    children = listing.elements
     assert children[0].tag == "figcaption" and "nf-code" in children[1].classes
-    assert re.fullmatch(r"Listing\s1: The query", children[0].text())
-    assert children[0].find("em") is not None
+    assert re.fullmatch(r"Listing\s1: The query", children[0].text)
+    assert children[0].find_all("em")
 
 
 def test_fig_cap_location_top_puts_the_caption_first() -> None:
     doc = document("figures.qmd", **{"fig-wave": {"fig-cap-location": "top"}})
     figure = section(render(doc, {"fig-wave": [image()]}), "fig-wave").find("figure")
-    assert figure is not None
-    assert next(c for c in figure.children if isinstance(c, Node)).tag == "figcaption"
+    assert figure.elements[0].tag == "figcaption"
 
 
 def test_text_added_around_outputs_is_escaped() -> None:
@@ -543,9 +465,9 @@ def test_text_added_around_outputs_is_escaped() -> None:
     outputs = {"own-comment": [stream("x\n")], "collapsed": [stream("<script>\n")]}
     page = render(doc, outputs)
     own = section(page, "own-comment")
-    assert own.find("b") is None and own.find("pre", "nf-stdout").text() == "<b> x\n"  # type: ignore[union-attr]
+    assert not own.find_all("b") and own.find("pre", "nf-stdout").text == "<b> x\n"
     collapsed = section(page, "collapsed")
-    assert collapsed.find("i") is None and collapsed.find("script") is None
+    assert not collapsed.find_all("i") and not collapsed.find_all("script")
     assert code_text(collapsed).splitlines()[-1] == "<i> <script>"
 
 
@@ -558,17 +480,17 @@ def test_inline_markdown_value_is_rendered_inline_with_raw_html_escaped() -> Non
         "inline-1": [value({"text/markdown": "**bold** <i>raw</i>", "text/plain": "<Markdown>"})]
     }
     page = render(doc, outputs)
-    paragraph = next(p for p in page.find_all("p") if "The value is" in p.text())
+    paragraph = next(p for p in page.find_all("p") if "The value is" in p.text)
     span = paragraph.find("span", "nf-inline")
-    assert span is not None and span.find("p") is None
-    assert span.find("strong") is not None and span.find("i") is None
-    assert span.text() == "bold <i>raw</i>"
+    assert not span.find_all("p")
+    assert span.find_all("strong") and not span.find_all("i")
+    assert span.text == "bold <i>raw</i>"
 
 
 # ------------------------------------------------------------- real kernels
 
 
-def rendered(tmp_path: Path, fixture: str, kernel: str) -> Node:
+def rendered(tmp_path: Path, fixture: str, kernel: str) -> Element:
     if find_kernelspec(kernel) is None:
         required = os.environ.get("NOTEFLOW_REQUIRE_KERNELS", "").split(",")
         assert kernel not in required, f"kernel {kernel} is required here but not installed"
@@ -584,35 +506,33 @@ def test_matplotlib_subfigures_in_a_grid(tmp_path: Path) -> None:
     page = rendered(tmp_path, "kernel_figures.qmd", "python3")
     block = section(page, "fig-two")
     grid = block.find(cls="nf-layout")
-    assert grid is not None
     subfigures = grid.find_all("figure", "nf-subfigure")
-    assert [f.find("figcaption").text() for f in subfigures] == ["(a) Line", "(b) Bars"]  # type: ignore[union-attr]
-    assert all(f.find("img").attrs["src"].startswith("data:image/") for f in subfigures)  # type: ignore[union-attr]
-    caption = block.find("figure", "nf-panel").find_all("figcaption")[-1]  # type: ignore[union-attr]
-    assert re.fullmatch(r"Figure\s1: Two plots", caption.text())
-    assert "made two plots" in block.text() and "made two plots" not in grid.text()
+    assert [f.find("figcaption").text for f in subfigures] == ["(a) Line", "(b) Bars"]
+    assert all(f.find("img").attrs["src"].startswith("data:image/") for f in subfigures)
+    caption = block.find("figure", "nf-panel").find_all("figcaption")[-1]
+    assert re.fullmatch(r"Figure\s1: Two plots", caption.text)
+    assert "made two plots" in block.text and "made two plots" not in grid.text
 
 
 @pytest.mark.kernel
 def test_results_hide_keeps_the_figure_with_a_real_kernel(tmp_path: Path) -> None:
     block = section(rendered(tmp_path, "kernel_figures.qmd", "python3"), "hidden-text")
     outputs = block.find("div", "nf-outputs")
-    assert outputs is not None and outputs.find("img") is not None
-    assert "printed text" not in outputs.text()
+    assert outputs.find_all("img")
+    assert "printed text" not in outputs.text
 
 
 @pytest.mark.kernel
 def test_r_values_print_as_knitr_shows_them(tmp_path: Path) -> None:
     page = rendered(tmp_path, "kernel_knitr.Rmd", "ir")
-    assert section(page, "vector").find("pre", "nf-text").text() == "## [1] 1 2 3"  # type: ignore[union-attr]
+    assert section(page, "vector").find("pre", "nf-text").text == "## [1] 1 2 3"
     frame = section(page, "frame").find("pre", "nf-text")
-    assert frame is not None and frame.text().splitlines() == ["##   a b", "## 1 1 x", "## 2 2 y"]
+    assert frame.text.splitlines() == ["##   a b", "## 1 1 x", "## 2 2 y"]
     table = section(page, "kable").find("table")
-    assert table is not None
-    assert [td.text() for td in table.find_all("td")] == ["1", "22"]
+    assert [td.text for td in table.find_all("td")] == ["1", "22"]
     asis = section(page, "kable-asis")
-    assert asis.find("strong") is not None and asis.find("em") is not None
-    assert asis.find("pre", "nf-stdout") is None
+    assert asis.find_all("strong") and asis.find_all("em")
+    assert not asis.find_all("pre", "nf-stdout")
     collapsed = section(page, "collapsed")
     assert code_text(collapsed).splitlines() == ["x <- 1:3", "x", "## [1] 1 2 3"]
-    assert collapsed.find(cls="nf-outputs") is None
+    assert not collapsed.find_all(cls="nf-outputs")

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from htmltree import Element, parse_html, words
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 
@@ -28,75 +27,6 @@ from noteflow.syntax import myst
 from noteflow.syntax.crossref import Target, Xrefs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "myst"
-VOID = frozenset({"img", "input", "col", "br", "hr", "meta", "link"})
-
-
-# ------------------------------------------------------------------------ page reading
-
-
-@dataclass
-class Element:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Element | str] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text for c in self.children)
-
-    @property
-    def classes(self) -> list[str]:
-        return self.attrs.get("class", "").split()
-
-    def iter(self) -> Iterator[Element]:
-        for child in self.children:
-            if isinstance(child, Element):
-                yield child
-                yield from child.iter()
-
-    def find_all(self, tag: str, cls: str | None = None) -> list[Element]:
-        return [e for e in self.iter() if e.tag == tag and (cls is None or cls in e.classes)]
-
-    def find(self, tag: str, cls: str | None = None) -> Element:
-        found = self.find_all(tag, cls)
-        assert found, f"no <{tag} class={cls}> in the page"
-        return found[0]
-
-    def by_id(self, ident: str) -> Element:
-        found = [e for e in self.iter() if e.attrs.get("id") == ident]
-        assert len(found) == 1, f"{len(found)} elements with id {ident}"
-        return found[0]
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.root = Element("root", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(element)
-        if tag not in VOID:
-            self.stack.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}))
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def page(html: str) -> Element:
-    builder = _TreeBuilder()
-    builder.feed(html)
-    return builder.root
 
 
 def parse_fixture(name: str) -> Document:
@@ -108,11 +38,7 @@ def render_fixture(
     name: str, tmp_path: Path, results: Mapping[BlockId, BlockResult] | None = None
 ) -> Element:
     document = parse_fixture(name)
-    return page(render_body(document, results or {}, LocalStore(tmp_path / ".noteflow")))
-
-
-def normalised(text: str) -> str:
-    return " ".join(text.replace("\u00a0", " ").split())
+    return parse_html(render_body(document, results or {}, LocalStore(tmp_path / ".noteflow")))
 
 
 # -------------------------------------------------------------------------- directives
@@ -125,7 +51,7 @@ def directives(tmp_path_factory: pytest.TempPathFactory) -> Element:
 
 def test_admonitions_have_their_kind_and_title(directives: Element) -> None:
     titles = {
-        " ".join(a.classes): normalised(a.find("p", "admonition-title").text)
+        " ".join(a.classes): words(a.find("p", "admonition-title"))
         for a in directives.find_all("div", "admonition")
     }
     assert titles["admonition note"] == "Note"
@@ -140,7 +66,7 @@ def test_admonitions_have_their_kind_and_title(directives: Element) -> None:
 def test_an_admonition_inside_an_admonition(directives: Element) -> None:
     outer = next(a for a in directives.find_all("div", "tip") if "Nested:" in a.text)
     inner = outer.find("div", "caution")
-    assert normalised(inner.text) == "Caution Inside a tip."
+    assert words(inner) == "Caution Inside a tip."
 
 
 def test_a_dropdown_admonition_is_a_closed_details(directives: Element) -> None:
@@ -157,7 +83,7 @@ def test_figure_with_number_caption_size_and_inlined_image(directives: Element) 
     assert image.attrs["alt"] == "A small picture"
     assert image.attrs["style"] == "width: 240px"
     caption = figure.find("figcaption")
-    assert normalised(caption.text).startswith("Figure 1: The picture's caption.")
+    assert words(caption).startswith("Figure 1: The picture's caption.")
     assert "A legend paragraph." in caption.text
 
 
@@ -168,7 +94,7 @@ def render_in_folder(name: str) -> Element:
     env: dict[str, Any] = {"nf_document_path": str(path), "nf_document_dir": str(FIXTURES)}
     md = markdown_parser()
     tokens = md.parse(path.read_text(encoding="utf-8"), env)
-    return page(md.renderer.render(tokens, md.options, env))
+    return parse_html(md.renderer.render(tokens, md.options, env))
 
 
 def test_figure_image_is_inlined_like_any_markdown_image() -> None:
@@ -180,16 +106,16 @@ def test_figure_image_is_inlined_like_any_markdown_image() -> None:
 def test_quoted_option_values_lose_their_quotes(directives: Element) -> None:
     figure = directives.by_id("fig-quoted")
     assert figure.find("img").attrs["alt"] == "Quoted: alt"
-    assert normalised(figure.find("figcaption").text) == "Figure 2: Quoted options."
+    assert words(figure.find("figcaption")) == "Figure 2: Quoted options."
 
 
 def test_version_notes(directives: Element) -> None:
     added = directives.find("div", "versionadded")
     [paragraph] = added.find_all("p")  # as Sphinx writes it: the title leads the paragraph
     assert paragraph.find("span", "versionmodified").text == "Added in version 1.2: "
-    assert normalised(paragraph.text) == "Added in version 1.2: The quoted options below."
+    assert words(paragraph) == "Added in version 1.2: The quoted options below."
     deprecated = directives.find("div", "deprecated")
-    assert normalised(deprecated.text) == "Deprecated since version 2.0: Use something else."
+    assert words(deprecated) == "Deprecated since version 2.0: Use something else."
 
 
 def test_image_directive(directives: Element) -> None:
@@ -205,7 +131,7 @@ def test_math_with_label_is_numbered(directives: Element) -> None:
 
 def test_code_block_with_caption_line_numbers_and_emphasis(directives: Element) -> None:
     listing = directives.by_id("code-hello")
-    assert normalised(listing.find("figcaption").text) == "Listing 1: A listing"
+    assert words(listing.find("figcaption")) == "Listing 1: A listing"
     assert [s.text for s in listing.find_all("span", "linenos")] == ["1", "2"]
     assert "print" in listing.find("span", "hll").text
     plain = next(d for d in directives.find_all("div", "nf-display") if "let" in d.text)
@@ -214,14 +140,14 @@ def test_code_block_with_caption_line_numbers_and_emphasis(directives: Element) 
 
 def table_rows(table: Element) -> list[list[str]]:
     return [
-        [normalised(c.text) for c in row.iter() if c.tag in ("th", "td")]
+        [words(c) for c in row.descendants() if c.tag in ("th", "td")]
         for row in table.find_all("tr")
     ]
 
 
 def test_list_table(directives: Element) -> None:
     table = directives.by_id("tbl-planets")
-    assert normalised(table.find("caption").text) == "Table 1: Planets"
+    assert words(table.find("caption")) == "Table 1: Planets"
     assert table_rows(table) == [["Planet", "Moons"], ["Earth", "1"], ["Mars", "2"]]
     assert [h.text for h in table.find("thead").find_all("th")] == ["Planet", "Moons"]
     assert [c.attrs["style"] for c in table.find_all("col")] == ["width: 40%", "width: 60%"]
@@ -230,7 +156,7 @@ def test_list_table(directives: Element) -> None:
 
 def test_table_directive_captions_a_markdown_table(directives: Element) -> None:
     table = directives.by_id("tbl-markdown")
-    assert normalised(table.find("caption").text) == "Table 2: A Markdown table"
+    assert words(table.find("caption")) == "Table 2: A Markdown table"
     assert table_rows(table) == [["a", "b"], ["1", "2"]]
 
 
@@ -247,10 +173,10 @@ def test_option_written_over_several_lines(directives: Element) -> None:
 
 
 def test_asides_and_quotes(directives: Element) -> None:
-    assert normalised(directives.find("blockquote", "epigraph").text).startswith("Simplicity")
+    assert words(directives.find("blockquote", "epigraph")).startswith("Simplicity")
     assert directives.find("aside", "topic").find("p", "topic-title").text == "A topic"
     assert directives.find("aside", "sidebar").find("p", "sidebar-title").text == "Aside"
-    assert normalised(directives.find("aside", "margin").text) == "Margin note."
+    assert words(directives.find("aside", "margin")) == "Margin note."
 
 
 def test_dropdown_directive_is_open_when_asked(directives: Element) -> None:
@@ -267,7 +193,7 @@ def test_tabs_are_radio_buttons_in_one_group(directives: Element) -> None:
     labels = tabset.find_all("label")
     assert [label.text for label in labels] == ["Python", "R"]
     assert [label.attrs["for"] for label in labels] == [i.attrs["id"] for i in inputs]
-    assert [normalised(p.text) for p in tabset.find_all("div", "nf-tab-panel")] == [
+    assert [words(p) for p in tabset.find_all("div", "nf-tab-panel")] == [
         "Python tab.",
         "R tab.",
     ]
@@ -276,7 +202,7 @@ def test_tabs_are_radio_buttons_in_one_group(directives: Element) -> None:
 def test_grid_and_cards(directives: Element) -> None:
     grid = directives.find("div", "nf-grid")
     cards = grid.find_all("div", "nf-card")
-    assert [normalised(c.find("div", "nf-card-title").text) for c in cards] == [
+    assert [words(c.find("div", "nf-card-title")) for c in cards] == [
         "Card one",
         "Card two",
     ]
@@ -302,7 +228,7 @@ def test_glossary_terms_have_anchors(directives: Element) -> None:
         ("term-kernel", "Kernel"),
         ("term-jupyter-kernel", "Jupyter kernel"),
     ]
-    assert [normalised(dd.text) for dd in glossary.find_all("dd")] == [
+    assert [words(dd) for dd in glossary.find_all("dd")] == [
         "Markedly Structured Text.",
         "What runs code.",
     ]
@@ -347,12 +273,12 @@ def test_code_cell_inside_a_directive_renders_inside_it(directives: Element) -> 
 
 def test_colon_fence_directive_with_mdit_colon_fences() -> None:
     md = MarkdownIt("commonmark").use(colon_fence_plugin).use(myst.plugin)
-    html = page(md.render(":::{note}\nWith *colons*.\n:::\n"))
-    assert normalised(html.find("div", "note").text) == "Note With colons."
+    html = parse_html(md.render(":::{note}\nWith *colons*.\n:::\n"))
+    assert words(html.find("div", "note")) == "Note With colons."
 
 
 def test_directive_options_in_a_yaml_block() -> None:
-    html = page(
+    html = parse_html(
         markdown_parser().render("```{figure} x.png\n---\nname: fig-y\nalt: Y\n---\nCap.\n```\n")
     )
     figure = html.find("figure")
@@ -377,7 +303,7 @@ def role_items(roles: Element) -> dict[str, Element]:
 
 def link(item: Element) -> tuple[str, str]:
     anchor = item.find("a")
-    return anchor.attrs["href"], normalised(anchor.text)
+    return anchor.attrs["href"], words(anchor)
 
 
 def test_reference_roles_link_to_numbered_targets(roles: Element) -> None:
@@ -396,7 +322,7 @@ def test_targets_give_their_element_an_id(roles: Element) -> None:
     assert roles.by_id("intro").tag == "h1"
     assert roles.by_id("para-target").text == "A paragraph with a target."
     figure = roles.by_id("fig-two")
-    assert normalised(figure.find("figcaption").text).startswith("Figure 2:")
+    assert words(figure.find("figcaption")).startswith("Figure 2:")
 
 
 def test_page_and_file_roles(roles: Element) -> None:
@@ -457,8 +383,8 @@ def test_references_use_the_numbering_in_env() -> None:
             "e": Target("e", "eq", "3", "equation-e"),
         }
     )
-    html = page(md.renderer.render(tokens, md.options, env))
-    assert [(a.attrs["href"], normalised(a.text)) for a in html.find_all("a")] == [
+    html = parse_html(md.renderer.render(tokens, md.options, env))
+    assert [(a.attrs["href"], words(a)) for a in html.find_all("a")] == [
         ("#fig-z", "Figure 7"),
         ("#equation-e", "(3)"),
     ]
@@ -503,7 +429,7 @@ def test_eval_result_is_shown_inline(tmp_path: Path) -> None:
     document = parse_fixture("eval.md")
     [block] = document.blocks
     result = executed(block.id, [display({"text/plain": "4"}, {}, "execute_result")])
-    html = page(render_body(document, {block.id: result}, LocalStore(tmp_path)))
+    html = parse_html(render_body(document, {block.id: result}, LocalStore(tmp_path)))
     assert html.find("span", "nf-inline").text == "4"
 
 
@@ -557,7 +483,7 @@ def glue_page(tmp_path_factory: pytest.TempPathFactory) -> Element:
 def test_glue_roles(glue_page: Element) -> None:
     paragraph = next(p for p in glue_page.find_all("p") if p.text.startswith("The mean"))
     spans = paragraph.find_all("span", "nf-glue")
-    assert [normalised(s.text) for s in spans[:3]] == ["3.14159", "3.14", "'hello'"]
+    assert [words(s) for s in spans[:3]] == ["3.14159", "3.14", "'hello'"]
     markdown = spans[3]
     assert markdown.find("strong").text == "marked"
     assert not markdown.find_all("b")  # raw HTML in glued Markdown is escaped
@@ -570,8 +496,8 @@ def test_glue_figure_is_numbered_with_the_glued_image(glue_page: Element) -> Non
     image = figure.find("img")
     assert image.attrs["src"].startswith("data:image/png;base64,")
     assert image.attrs["alt"] == "A glued plot"
-    assert normalised(figure.find("figcaption").text) == "Figure 1: A glued figure."
-    refs = [(a.attrs["href"], normalised(a.text)) for a in glue_page.find_all("a", "nf-xref")]
+    assert words(figure.find("figcaption")) == "Figure 1: A glued figure."
+    refs = [(a.attrs["href"], words(a)) for a in glue_page.find_all("a", "nf-xref")]
     assert refs == [("#fig-glued", "Figure 1"), ("#eq-glued", "(1)")]
 
 
@@ -580,7 +506,7 @@ def test_glue_math_and_glue_directive(glue_page: Element) -> None:
     assert equation.find("mfrac") is not None
     assert equation.find("span", "nf-equation-number").text == "(1)"
     blocks = glue_page.find_all("div", "nf-glue")
-    assert any(normalised(b.text) == "'hello'" for b in blocks)
+    assert any(words(b) == "'hello'" for b in blocks)
 
 
 def test_glue_name_missing_warns_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_myst import Element, normalised, page
+from htmltree import Element, parse_html, words
 
 from noteflow.parse import parse_document
 from noteflow.pipeline import RenderOptions, render_document
@@ -29,11 +29,11 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "myst.md"
 def rendered(name: str, tmp_path: Path) -> Element:
     path = FIXTURES / name
     document = parse_document(path, path.read_text(encoding="utf-8"))
-    return page(render_body(document, {}, LocalStore(tmp_path / ".noteflow")))
+    return parse_html(render_body(document, {}, LocalStore(tmp_path / ".noteflow")))
 
 
 def paragraphs(html: Element) -> list[str]:
-    return [normalised(p.text) for p in html.find_all("p")]
+    return [words(p) for p in html.find_all("p")]
 
 
 # ------------------------------------------------------------------ which documents are MyST
@@ -100,14 +100,14 @@ def test_myst_demo_shows_source_then_result(demos: Element) -> None:
     demo = demos.find_all("div", "myst-example")[0]
     assert "```{note}" in demo.find("div", "myst-example-source").text
     result = demo.find("div", "myst-example-render")
-    assert normalised(result.find("div", "note").text) == "Note A note inside a demo."
+    assert words(result.find("div", "note")) == "Note A note inside a demo."
 
 
 def test_myst_example_alt_output_replaces_the_result(demos: Element) -> None:
     demo = demos.find_all("div", "myst-example")[1]
     assert ":::{tip}" in demo.find("div", "myst-example-source").text
     result = demo.find("div", "myst-example-render")
-    assert normalised(result.text) == "Something else." and result.find("strong").text == "else"
+    assert words(result) == "Something else." and result.find("strong").text == "else"
 
 
 def test_figure_md_is_a_numbered_figure(demos: Element) -> None:
@@ -115,8 +115,8 @@ def test_figure_md_is_a_numbered_figure(demos: Element) -> None:
     assert figure.tag == "figure"
     image = figure.find("img")
     assert image.attrs["alt"] == "A fish" and image.attrs["src"].startswith("data:image/png")
-    assert normalised(figure.find("figcaption").text) == "Figure 1: This is a caption."
-    assert normalised(demos.find("a", "nf-numref").text) == "Figure 1"
+    assert words(figure.find("figcaption")) == "Figure 1: This is a caption."
+    assert words(demos.find("a", "nf-numref")) == "Figure 1"
 
 
 def test_python_domain_roles_are_code(demos: Element) -> None:
@@ -127,9 +127,9 @@ def test_python_domain_roles_are_code(demos: Element) -> None:
 def test_table_around_an_included_html_table(tmp_path: Path) -> None:
     html = rendered("html-table.md", tmp_path)
     figure = html.by_id("tbl-areas")
-    assert normalised(figure.find("figcaption").text) == "Table 1: Areas of things"
+    assert words(figure.find("figcaption")) == "Table 1: Areas of things"
     assert figure.find("td").text == "Field"
-    assert normalised(html.find("a", "nf-numref").text) == "Table 1"
+    assert words(html.find("a", "nf-numref")) == "Table 1"
 
 
 def test_eval_directives_are_hidden_code_blocks() -> None:
@@ -154,13 +154,13 @@ def render_copy(source: Path, tmp_path: Path) -> str:
 
 @pytest.mark.kernel
 def test_myst_example_renders_with_glue_tags_and_references(tmp_path: Path) -> None:
-    html = page(render_copy(EXAMPLE, tmp_path))
+    html = parse_html(render_copy(EXAMPLE, tmp_path))
     mean = next(p for p in html.find_all("p") if "the mean is" in p.text)
-    assert re.fullmatch(r"\d+\.\d\d", normalised(mean.find("span", "nf-glue").text))
-    assert normalised(mean.find("a", "nf-numref").text) == "Figure 1"
+    assert re.fullmatch(r"\d+\.\d\d", words(mean.find("span", "nf-glue")))
+    assert words(mean.find("a", "nf-numref")) == "Figure 1"
     figure = html.by_id("fig-hist")
     assert figure.find("img").attrs["src"].startswith("data:image/png")
-    assert normalised(figure.find("figcaption").text).startswith("Figure 1: The distribution")
+    assert words(figure.find("figcaption")).startswith("Figure 1: The distribution")
     folded = html.find("details", "nf-fold-code")  # hide-input folds the code, not the output
     assert folded.find("summary").text == "Show code cell source" and "glue(" in folded.text
     assert "ax.hist" not in html.text  # remove-input
@@ -170,13 +170,13 @@ def test_myst_example_renders_with_glue_tags_and_references(tmp_path: Path) -> N
 
 @pytest.mark.kernel
 def test_eval_role_and_directives_with_a_kernel(tmp_path: Path) -> None:
-    html = page(render_copy(FIXTURES / "eval.md", tmp_path))
+    html = parse_html(render_copy(FIXTURES / "eval.md", tmp_path))
     assert "The total is 42." in paragraphs(html)
     shown = [pre.text for pre in html.find_all("pre", "nf-output")]
     assert shown == ["42", "42"]  # {eval} and {eval:figure}: the value, not the code
     figure = html.by_id("fig-total")
     assert figure.find("pre", "nf-output").text == "42"
-    assert normalised(figure.find("figcaption").text) == "Figure 1: The total, again."
+    assert words(figure.find("figcaption")) == "Figure 1: The total, again."
     assert [c.text.strip() for c in html.find_all("code")] == ["total = 6 * 7"]
 
 
@@ -185,7 +185,7 @@ def test_attribute_ids_are_targets_and_glossary_lists_define_terms(
 ) -> None:
     html = rendered("attributes.md", tmp_path)
     assert html.by_id("mypara").tag == "p" and "bg-warning" in html.by_id("mypara").classes
-    links = {normalised(a.text): a.attrs["href"] for a in html.find_all("a", "nf-ref")}
+    links = {words(a): a.attrs["href"] for a in html.find_all("a", "nf-ref")}
     assert links == {"A reference to my paragraph": "#mypara", "a reference to the span": "#spanid"}
     assert html.by_id("term-term-name").tag == "dt"
     assert html.find("a", "nf-term").attrs["href"] == "#term-term-name"
@@ -195,9 +195,8 @@ def test_attribute_ids_are_targets_and_glossary_lists_define_terms(
 def test_card_header_and_buttons(demos: Element) -> None:
     card = demos.find("div", "nf-card")
     header = card.find("div", "nf-card-header")
-    assert normalised(header.text) == "The Header" and header.find("em").text == "Header"
-    buttons = [(b.tag, normalised(b.text), b.attrs.get("href")) for b in demos.iter()]
-    buttons = [b for b, e in zip(buttons, demos.iter(), strict=True) if "nf-button" in e.classes]
+    assert words(header) == "The Header" and header.find("em").text == "Header"
+    buttons = [(b.tag, words(b), b.attrs.get("href")) for b in demos.find_all(cls="nf-button")]
     assert buttons == [
         ("a", "MyST Role Spec", "roles.html"),
         ("a", "GitHub", "https://github.com/jupyter-book/mystmd"),
@@ -209,21 +208,21 @@ def test_figure_without_argument_has_lettered_subfigures(demos: Element) -> None
     figure = demos.by_id("trip")
     subs = figure.find_all("figure", "nf-subfigure")
     assert [s.attrs["id"] for s in subs] == ["trip-a", "trip-b", "trip-sea"]
-    assert [normalised(s.find("figcaption").text) for s in subs] == [
+    assert [words(s.find("figcaption")) for s in subs] == [
         "(a) Banff, Canada",
         "(b) Golden Gate",
         "(c) The sea",
     ]
     assert all(s.find("img").attrs["src"].startswith("data:image/png") for s in subs)
     captions = [c for c in figure.find_all("figcaption") if "nf-subfigure" not in c.classes]
-    assert normalised(captions[-1].text) == "Figure 2: Great things on our trips."
-    references = [normalised(a.text) for a in demos.find_all("a", "nf-numref")]
+    assert words(captions[-1]) == "Figure 2: Great things on our trips."
+    references = [words(a) for a in demos.find_all("a", "nf-numref")]
     assert references[-3:] == ["Figure 2", "Figure 2 (b)", "Figure 2 (c)"]
 
 
 def test_links_to_targets_are_filled_as_myst_fills_them(tmp_path: Path) -> None:
     html = rendered("myst-signs.md", tmp_path)
-    links = [(normalised(a.text), a.attrs["href"]) for a in html.find_all("a", "nf-link-ref")]
+    links = [(words(a), a.attrs["href"]) for a in html.find_all("a", "nf-link-ref")]
     assert links == [
         ("The end", "#the-end"),  # [](#the-end): the heading's title
         ("Sec. ?", "#the-end"),  # an unnumbered section has no number
@@ -240,7 +239,7 @@ def test_mystmd_inline_options(demos: Element) -> None:
     warning = demos.by_id("careful")
     assert warning.tag == "details" and "open" in warning.attrs
     assert {"admonition", "warning", "simple", "dropdown"} <= set(warning.classes)
-    assert normalised(warning.text) == "Warning Careful."
+    assert words(warning) == "Warning Careful."
     assert has_myst_signs("```{warning .simple}\nCareful.\n```\n")
 
 
@@ -248,7 +247,7 @@ def _rendered_text(tmp_path: Path, name: str, text: str) -> Element:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     document = parse_document(path, text)
-    return page(render_body(document, {}, LocalStore(tmp_path / ".noteflow")))
+    return parse_html(render_body(document, {}, LocalStore(tmp_path / ".noteflow")))
 
 
 def test_a_lone_image_is_a_figure_in_quarto_but_only_an_image_in_myst(tmp_path: Path) -> None:
@@ -267,7 +266,7 @@ def test_mystmd_inline_options_on_a_colon_fence(tmp_path: Path) -> None:
 def test_a_cells_code_prompt_show_names_its_toggles(tmp_path: Path) -> None:
     cell = "```{code-cell} ipython3\n:tags: [hide-input]\n:mystnb:\n:  code_prompt_show: 'Peek at the {type}'\nx = 1\n```\n"
     html = _rendered_text(tmp_path, "m.md", cell)
-    assert [normalised(s.text) for s in html.find_all("summary")] == ["Peek at the source"]
+    assert [words(s) for s in html.find_all("summary")] == ["Peek at the source"]
 
 
 def test_inline_math_may_end_in_a_space_in_myst_but_not_in_quarto(tmp_path: Path) -> None:

@@ -8,100 +8,24 @@ small tree built with the standard library's html.parser.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from fakerender import render_with_fake_kernel
+from htmltree import Element, parse_html, words
 from markdown_it import MarkdownIt
 
 from noteflow.markdown import markdown_parser
 from noteflow.syntax import pandoc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pandoc"
-VOID = frozenset(("area", "br", "col", "hr", "img", "input", "link", "meta", "source", "wbr"))
-
-
-# ----------------------------------------------------------------- the page as a tree
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str | None] = field(default_factory=dict)
-    children: list[Node | str] = field(default_factory=list)
-
-    @property
-    def classes(self) -> list[str]:
-        return str(self.attrs.get("class") or "").split()
-
-    def elements(self) -> list[Node]:
-        return [c for c in self.children if isinstance(c, Node)]
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def find_all(
-        self, tag: str | None = None, *, cls: str | None = None, id: str | None = None
-    ) -> list[Node]:
-        found = []
-        for child in self.elements():
-            if (
-                (tag is None or child.tag == tag)
-                and (cls is None or cls in child.classes)
-                and (id is None or child.attrs.get("id") == id)
-            ):
-                found.append(child)
-            found.extend(child.find_all(tag, cls=cls, id=id))
-        return found
-
-    def find(
-        self, tag: str | None = None, *, cls: str | None = None, id: str | None = None
-    ) -> Node:
-        found = self.find_all(tag, cls=cls, id=id)
-        assert found, f"no <{tag or '*'}> with class={cls!r} id={id!r}"
-        return found[0]
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#root")
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, dict(attrs))
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def parse_html(html: str) -> Node:
-    builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    return builder.root
-
-
-def words(node: Node) -> str:
-    return " ".join(node.text().split())
 
 
 # ------------------------------------------------------------------------- renders
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Node]:
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Element]:
     """Each fixture document rendered once (in a scratch copy), as a tree."""
     folder = tmp_path_factory.mktemp("pandoc")
     shutil.copytree(FIXTURES, folder, dirs_exist_ok=True)
@@ -113,14 +37,14 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Node]:
     return result
 
 
-def main(page: Node) -> Node:
+def main(page: Element) -> Element:
     return page.find("main") if page.find_all("main") else page
 
 
 # ------------------------------------------------------------------------ callouts
 
 
-def test_callout_without_title_is_titled_with_its_kind(pages: dict[str, Node]) -> None:
+def test_callout_without_title_is_titled_with_its_kind(pages: dict[str, Element]) -> None:
     note = main(pages["callouts"]).find_all(cls="callout")[0]
     assert "callout-note" in note.classes
     assert words(note.find(cls="callout-title")) == "Note"
@@ -128,7 +52,7 @@ def test_callout_without_title_is_titled_with_its_kind(pages: dict[str, Node]) -
     assert "kind's name is its title" in words(note.find(cls="callout-body"))
 
 
-def test_callout_title_attribute_id_and_markdown_body(pages: dict[str, Node]) -> None:
+def test_callout_title_attribute_id_and_markdown_body(pages: dict[str, Element]) -> None:
     tip = pages["callouts"].find(id="tip-one")
     assert "callout-tip" in tip.classes
     assert words(tip.find(cls="callout-title")) == "Tip 1: Tip with a title"  # its id is a label
@@ -137,7 +61,7 @@ def test_callout_title_attribute_id_and_markdown_body(pages: dict[str, Node]) ->
 
 
 def test_collapsed_callout_is_a_closed_details_titled_by_its_heading(
-    pages: dict[str, Node],
+    pages: dict[str, Element],
 ) -> None:
     folded = pages["callouts"].find("details", cls="callout-warning")
     assert "open" not in folded.attrs
@@ -148,20 +72,20 @@ def test_collapsed_callout_is_a_closed_details_titled_by_its_heading(
     assert not any("Folded warning" in h for h in headings)  # the title, not a section
 
 
-def test_collapse_false_is_an_open_details(pages: dict[str, Node]) -> None:
+def test_collapse_false_is_an_open_details(pages: dict[str, Element]) -> None:
     important = pages["callouts"].find("details", cls="callout-important")
     assert "open" in important.attrs
     assert words(important.find("summary")) == "Open by default"
 
 
-def test_minimal_callout_without_icon(pages: dict[str, Node]) -> None:
+def test_minimal_callout_without_icon(pages: dict[str, Element]) -> None:
     caution = pages["callouts"].find(cls="callout-caution")
     assert "callout-style-minimal" in caution.classes
     assert caution.find_all(cls="callout-icon") == []
     assert words(caution) == "Minimal, with no icon."
 
 
-def test_bare_class_word_and_nested_callouts(pages: dict[str, Node]) -> None:
+def test_bare_class_word_and_nested_callouts(pages: dict[str, Element]) -> None:
     callouts = main(pages["callouts"]).find_all(cls="callout")
     assert words(callouts[5].find(cls="callout-body")) == "A bare class word works too."
     outer = callouts[6]
@@ -172,14 +96,14 @@ def test_bare_class_word_and_nested_callouts(pages: dict[str, Node]) -> None:
     assert "Still in the outer tip." not in words(inner)
 
 
-def test_colons_in_a_code_fence_are_not_a_div(pages: dict[str, Node]) -> None:
+def test_colons_in_a_code_fence_are_not_a_div(pages: dict[str, Element]) -> None:
     page = main(pages["callouts"])
     assert len(page.find_all(cls="callout")) == 9  # seven, one nested pair
     code = [words(c) for c in page.find_all("pre")]
     assert any(c.startswith("::: {.callout-note}") for c in code)
 
 
-def test_callout_with_a_reference_id_is_numbered(pages: dict[str, Node]) -> None:
+def test_callout_with_a_reference_id_is_numbered(pages: dict[str, Element]) -> None:
     note = pages["callouts"].find(id="nte-numbered")
     assert words(note.find(cls="callout-title")) == "Note 1"
     links = {a.attrs["href"]: words(a) for a in pages["callouts"].find_all("a", cls="quarto-xref")}
@@ -189,7 +113,7 @@ def test_callout_with_a_reference_id_is_numbered(pages: dict[str, Node]) -> None
 # ------------------------------------------------------------------------- tabsets
 
 
-def test_tabset_headings_become_tabs_and_the_first_is_selected(pages: dict[str, Node]) -> None:
+def test_tabset_headings_become_tabs_and_the_first_is_selected(pages: dict[str, Element]) -> None:
     tabset = pages["tabset"].find(cls="panel-tabset")
     labels = [words(label) for label in tabset.find_all("label", cls="nf-tab-label")]
     assert labels == ["Python", "Second", "Third"]
@@ -201,7 +125,7 @@ def test_tabset_headings_become_tabs_and_the_first_is_selected(pages: dict[str, 
     assert tabset.attrs.get("data-group") == "language"
 
 
-def test_executable_blocks_inside_tabs_run(pages: dict[str, Node]) -> None:
+def test_executable_blocks_inside_tabs_run(pages: dict[str, Element]) -> None:
     panels = pages["tabset"].find(cls="panel-tabset").find_all(cls="nf-tab-panel")
     assert len(panels) == 3
     assert "first tab ran" in words(panels[0].find(cls="nf-outputs"))
@@ -209,37 +133,37 @@ def test_executable_blocks_inside_tabs_run(pages: dict[str, Node]) -> None:
     assert words(panels[1].find(cls="callout-title")) == "Tip"
 
 
-def test_tab_content_keeps_deeper_headings_and_its_id(pages: dict[str, Node]) -> None:
+def test_tab_content_keeps_deeper_headings_and_its_id(pages: dict[str, Element]) -> None:
     third = pages["tabset"].find(id="third-tab")
     assert "nf-tab-panel" in third.classes
     assert words(third.find("h3")).startswith("A subheading stays a heading")
     assert not any("Python" in words(h) for h in pages["tabset"].find_all("h2"))
-    after = [p for p in main(pages["tabset"]).elements() if p.tag == "p"]
+    after = [p for p in main(pages["tabset"]).elements if p.tag == "p"]
     assert [words(p) for p in after] == ["After the tabset."]
 
 
 # ---------------------------------------------------------------- columns, layouts
 
 
-def test_columns_with_widths(pages: dict[str, Node]) -> None:
+def test_columns_with_widths(pages: dict[str, Element]) -> None:
     columns = pages["layout"].find(cls="columns").find_all(cls="column")
     assert [c.attrs.get("style") for c in columns] == ["width:40%;", "width:60%;"]
     assert [words(c) for c in columns] == ["Left column.", "Right column."]
 
 
-def test_column_classes_are_kept(pages: dict[str, Node]) -> None:
+def test_column_classes_are_kept(pages: dict[str, Element]) -> None:
     assert words(pages["layout"].find(cls="column-margin")) == "A note in the margin."
     assert words(pages["layout"].find(cls="column-page")) == "Wider than the text."
 
 
-def _layout_rows(panel: Node) -> list[list[tuple[str, str]]]:
+def _layout_rows(panel: Element) -> list[list[tuple[str, str]]]:
     return [
         [(words(cell), str(cell.attrs.get("style"))) for cell in row.find_all(cls="nf-layout-cell")]
         for row in panel.find_all(cls="nf-layout-row")
     ]
 
 
-def test_layout_ncol_puts_children_in_rows(pages: dict[str, Node]) -> None:
+def test_layout_ncol_puts_children_in_rows(pages: dict[str, Element]) -> None:
     panel = pages["layout"].find_all(cls="quarto-layout-panel")[0]
     assert _layout_rows(panel) == [
         [("Cell one.", "flex-basis:50%"), ("Cell two.", "flex-basis:50%")],
@@ -247,7 +171,7 @@ def test_layout_ncol_puts_children_in_rows(pages: dict[str, Node]) -> None:
     ]
 
 
-def test_layout_attribute_gives_row_shares(pages: dict[str, Node]) -> None:
+def test_layout_attribute_gives_row_shares(pages: dict[str, Element]) -> None:
     panel = pages["layout"].find_all(cls="quarto-layout-panel")[1]
     assert _layout_rows(panel) == [
         [("Wide.", "flex-basis:70%"), ("Narrow.", "flex-basis:30%")],
@@ -271,7 +195,7 @@ def test_conditional_content_for_an_html_page(attributes: str, shown: bool) -> N
     assert ("hidden" not in page.find("div").attrs) is shown
 
 
-def test_plain_div_keeps_id_classes_and_data_attributes(pages: dict[str, Node]) -> None:
+def test_plain_div_keeps_id_classes_and_data_attributes(pages: dict[str, Element]) -> None:
     box = pages["layout"].find(id="box-1")
     assert box.tag == "div" and "my-box" in box.classes
     assert box.attrs.get("data-extra") == "1" and box.attrs.get("data-key") == "value"
@@ -280,7 +204,7 @@ def test_plain_div_keeps_id_classes_and_data_attributes(pages: dict[str, Node]) 
 # ------------------------------------------------------------ headings and spans
 
 
-def test_heading_attributes_give_id_class_and_hide_the_braces(pages: dict[str, Node]) -> None:
+def test_heading_attributes_give_id_class_and_hide_the_braces(pages: dict[str, Element]) -> None:
     heading = pages["attributes"].find("h2", id="data")
     assert "important-heading" in heading.classes
     assert heading.attrs.get("data-key") == "value"
@@ -289,7 +213,7 @@ def test_heading_attributes_give_id_class_and_hide_the_braces(pages: dict[str, N
     assert link.attrs["href"] == "#data"
 
 
-def test_unnumbered_headings_keep_the_class(pages: dict[str, Node]) -> None:
+def test_unnumbered_headings_keep_the_class(pages: dict[str, Element]) -> None:
     headings = {words(h).removesuffix("#").strip(): h for h in pages["attributes"].find_all("h2")}
     assert "unnumbered" in headings["Appendix"].classes
     assert "unnumbered" in headings["Thanks"].classes
@@ -297,7 +221,7 @@ def test_unnumbered_headings_keep_the_class(pages: dict[str, Node]) -> None:
     assert headings["Appendix"].attrs.get("id") == "appendix"
 
 
-def test_bracketed_spans(pages: dict[str, Node]) -> None:
+def test_bracketed_spans(pages: dict[str, Element]) -> None:
     page = pages["attributes"]
     assert words(page.find("span", cls="smallcaps")) == "small caps"
     assert words(page.find("u", cls="underline")) == "underlined"
@@ -321,19 +245,19 @@ def test_subscript_and_superscript_as_in_pandoc() -> None:
 # -------------------------------------------------------------------------- tables
 
 
-def test_pipe_table_caption_after_the_table_is_numbered(pages: dict[str, Node]) -> None:
+def test_pipe_table_caption_after_the_table_is_numbered(pages: dict[str, Element]) -> None:
     table = pages["tables"].find("table", id="tbl-prices")
     assert words(table.find("caption")) == "Table 1: Fruit prices"
     assert [words(th) for th in table.find_all("th")] == ["Fruit", "Price"]
 
 
-def test_caption_before_the_table(pages: dict[str, Node]) -> None:
+def test_caption_before_the_table(pages: dict[str, Element]) -> None:
     tables = pages["tables"].find_all("table")
     assert words(tables[1].find("caption")) == "A caption written before its table"
     assert [words(td) for td in tables[1].find_all("td")] == ["a", "1"]
 
 
-def test_grid_table_with_block_cells_and_caption(pages: dict[str, Node]) -> None:
+def test_grid_table_with_block_cells_and_caption(pages: dict[str, Element]) -> None:
     table = pages["tables"].find("table", id="tbl-grid")
     assert words(table.find("caption")) == "Table 2: Grid table caption"
     assert [words(th) for th in table.find("thead").find_all("th")] == ["Fruit", "Advantages"]
@@ -361,7 +285,7 @@ def test_column_widths_from_the_caption() -> None:
     assert table.find_all("caption") == []
 
 
-def test_caption_line_without_a_table_stays_text(pages: dict[str, Node]) -> None:
+def test_caption_line_without_a_table_stays_text(pages: dict[str, Element]) -> None:
     paragraphs = [words(p) for p in pages["tables"].find_all("p")]
     assert ": A colon line far from any table stays text." in paragraphs
 
@@ -369,23 +293,23 @@ def test_caption_line_without_a_table_stays_text(pages: dict[str, Node]) -> None
 # ---------------------------------------------------------- figure and table divs
 
 
-def test_figure_div_is_numbered_with_lettered_sub_figures(pages: dict[str, Node]) -> None:
+def test_figure_div_is_numbered_with_lettered_sub_figures(pages: dict[str, Element]) -> None:
     figure = pages["floats"].find("div", id="fig-elephants").find("figure", cls="quarto-float-fig")
     cells = figure.find_all(cls="nf-layout-cell")
     assert [words(cell.find("figcaption")) for cell in cells] == ["(a) Surus", "(b) Hanno"]
-    own_caption = [c for c in figure.elements() if c.tag == "figcaption"]
+    own_caption = [c for c in figure.elements if c.tag == "figcaption"]
     assert [words(c) for c in own_caption] == ["Figure 1: Famous elephants"]
-    assert figure.elements()[-1].tag == "figcaption"  # under the figure
+    assert figure.elements[-1].tag == "figcaption"  # under the figure
 
 
-def test_table_div_has_its_caption_above(pages: dict[str, Node]) -> None:
+def test_table_div_has_its_caption_above(pages: dict[str, Element]) -> None:
     float_ = pages["floats"].find("div", id="tbl-letters").find("figure", cls="quarto-float-tbl")
-    first = float_.elements()[0]
+    first = float_.elements[0]
     assert first.tag == "figcaption" and words(first) == "Table 1: Letters table"
     assert float_.find("table")
 
 
-def test_references_to_divs_and_sub_figures(pages: dict[str, Node]) -> None:
+def test_references_to_divs_and_sub_figures(pages: dict[str, Element]) -> None:
     links = {a.attrs["href"]: words(a) for a in pages["floats"].find_all("a", cls="quarto-xref")}
     assert links == {
         "#fig-elephants": "Figure 1",

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from fakerender import render_with_fake_kernel
-from test_pandoc_syntax import Node, parse_html, words
+from htmltree import Element, parse_html, words
 from test_self_contained import CHROMIUM
 
 FIXTURES = Path(__file__).parent / "fixtures" / "quarto"
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Node]:
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Element]:
     """Each fixture document rendered once (in a scratch copy), as a tree."""
     folder = tmp_path_factory.mktemp("quarto")
     shutil.copytree(FIXTURES, folder, dirs_exist_ok=True)
@@ -33,7 +33,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Node]:
     return result
 
 
-def float_parts(page: Node, label: str, kind: str) -> tuple[Node, Node]:
+def float_parts(page: Element, label: str, kind: str) -> tuple[Element, Element]:
     """The `figure` of a float and its caption, found as Quarto's selectors find them."""
     figure = page.find("div", id=label).find("figure", cls=f"quarto-float-{kind}")
     caption = figure.find("figcaption", cls="quarto-float-caption")
@@ -44,38 +44,38 @@ def float_parts(page: Node, label: str, kind: str) -> tuple[Node, Node]:
 # ------------------------------------------------------------------------ floats
 
 
-def test_div_attributes_with_spaces_around_the_equals_sign(pages: dict[str, Node]) -> None:
+def test_div_attributes_with_spaces_around_the_equals_sign(pages: dict[str, Element]) -> None:
     div = pages["floats"].find("div", id="spaced")
     assert div.attrs["data-key"] == "value" and div.attrs["data-other"] == "two"
     assert ":::" not in words(pages["floats"].find("main"))
 
 
-def test_linked_image_with_an_id_is_a_numbered_figure(pages: dict[str, Node]) -> None:
+def test_linked_image_with_an_id_is_a_numbered_figure(pages: dict[str, Element]) -> None:
     figure, caption = float_parts(pages["floats"], "fig-linked", "fig")
     assert figure.find("a").attrs["href"] == "https://example.com/"
     assert figure.find("a").find("img")
     assert words(caption) == "Figure 1: A linked figure"
 
 
-def test_image_with_a_table_id_is_a_numbered_table(pages: dict[str, Node]) -> None:
+def test_image_with_a_table_id_is_a_numbered_table(pages: dict[str, Element]) -> None:
     figure, caption = float_parts(pages["floats"], "tbl-image", "tbl")
     assert figure.find("img") and words(caption) == "Table 1: A table that is an image"
 
 
-def test_float_div_caption_from_its_attribute(pages: dict[str, Node]) -> None:
+def test_float_div_caption_from_its_attribute(pages: dict[str, Element]) -> None:
     figure, caption = float_parts(pages["floats"], "fig-attribute", "fig")
     assert figure.find("img")
     assert words(caption) == "Figure 2: A caption from the attribute"
     assert words(caption.find("em")) == "from"
 
 
-def test_listing_caption_is_markdown(pages: dict[str, Node]) -> None:
+def test_listing_caption_is_markdown(pages: dict[str, Element]) -> None:
     _, caption = float_parts(pages["floats"], "lst-query", "lst")
     assert words(caption) == "Listing 1: Customers query"
     assert words(caption.find("em")) == "query"
 
 
-def test_references_to_every_float_resolve(pages: dict[str, Node]) -> None:
+def test_references_to_every_float_resolve(pages: dict[str, Element]) -> None:
     links = {a.attrs["href"]: words(a) for a in pages["floats"].find_all("a", cls="quarto-xref")}
     assert links == {
         "#fig-linked": "Figure 1",
@@ -88,7 +88,7 @@ def test_references_to_every_float_resolve(pages: dict[str, Node]) -> None:
     )
 
 
-def test_table_classes_become_bootstrap_classes(pages: dict[str, Node]) -> None:
+def test_table_classes_become_bootstrap_classes(pages: dict[str, Element]) -> None:
     table = pages["floats"].find("table", id="tbl-classes")
     assert table.classes == ["unknown", "table-striped", "table-hover", "table-sm"]
 
@@ -96,7 +96,7 @@ def test_table_classes_become_bootstrap_classes(pages: dict[str, Node]) -> None:
 # ---------------------------------------------------------------- tabsets, callouts
 
 
-def test_tabsets_of_one_group_carry_the_switching_script_once(pages: dict[str, Node]) -> None:
+def test_tabsets_of_one_group_carry_the_switching_script_once(pages: dict[str, Element]) -> None:
     page = pages["tabsets"]
     inputs = page.find_all("input", cls="nf-tab-input")
     assert [i.attrs["data-tab"] for i in inputs] == ["R", "Python", "R", "Python"]
@@ -104,11 +104,11 @@ def test_tabsets_of_one_group_carry_the_switching_script_once(pages: dict[str, N
         "language",
         "language",
     ]
-    scripts = [s for s in page.find("main").find_all("script") if "data-group" in s.text()]
+    scripts = [s for s in page.find("main").find_all("script") if "data-group" in s.text]
     assert len(scripts) == 1
 
 
-def test_callout_icon_is_quartos_markup(pages: dict[str, Node]) -> None:
+def test_callout_icon_is_quartos_markup(pages: dict[str, Element]) -> None:
     callout = pages["tabsets"].find("div", cls="callout-note")
     assert callout.find(cls="callout-icon-container").find("i", cls="callout-icon")
     assert words(callout.find(cls="callout-title-container")) == "A callout with a title"
@@ -140,11 +140,11 @@ def test_choosing_a_tab_switches_the_other_tabset_of_its_group(tmp_path: Path) -
 # -------------------------------------------------------------------- list tables
 
 
-def table_rows(table: Node) -> list[list[str]]:
-    return [[words(cell) for cell in row.elements()] for row in table.find_all("tr")]
+def table_rows(table: Element) -> list[list[str]]:
+    return [[words(cell) for cell in row.elements] for row in table.find_all("tr")]
 
 
-def test_list_table_is_a_table_with_header_widths_and_alignment(pages: dict[str, Node]) -> None:
+def test_list_table_is_a_table_with_header_widths_and_alignment(pages: dict[str, Element]) -> None:
     main = pages["list-tables"].find("main")
     assert main.find_all("div", cls="list-table") == []
     table = main.find_all("table")[0]
@@ -161,12 +161,12 @@ def test_list_table_is_a_table_with_header_widths_and_alignment(pages: dict[str,
         "width:25%",
         "width:75%",
     ]
-    second_row = table.find("tbody").find_all("tr")[0].elements()
+    second_row = table.find("tbody").find_all("tr")[0].elements
     assert [c.attrs.get("style") for c in second_row] == ["text-align:left", "text-align:right"]
     assert table.find("tbody").find_all("ul")  # a cell keeps its own list
 
 
-def test_list_table_div_with_a_table_id_is_a_numbered_table(pages: dict[str, Node]) -> None:
+def test_list_table_div_with_a_table_id_is_a_numbered_table(pages: dict[str, Element]) -> None:
     figure, caption = float_parts(pages["list-tables"], "tbl-letters", "tbl")
     assert table_rows(figure.find("table")) == [["a", "b"], ["c", "d"]]
     assert figure.find("table").find_all("thead") == []
@@ -178,7 +178,7 @@ def test_list_table_div_with_a_table_id_is_a_numbered_table(pages: dict[str, Nod
 # -------------------------------------------------------------------- grid tables
 
 
-def test_grid_table_cells_span_rows_and_columns(pages: dict[str, Node]) -> None:
+def test_grid_table_cells_span_rows_and_columns(pages: dict[str, Element]) -> None:
     table = pages["grid-spans"].find("table", id="tbl-spans")
     header = table.find("thead").find_all("th")
     assert [(words(c), c.attrs.get("colspan")) for c in header] == [
@@ -186,7 +186,7 @@ def test_grid_table_cells_span_rows_and_columns(pages: dict[str, Node]) -> None:
         ("Earth", None),
     ]
     body = table.find("tbody").find_all("tr")
-    first = body[0].elements()
+    first = body[0].elements
     assert (words(first[0]), first[0].attrs.get("rowspan")) == ("Temperature 1961-1990", "3")
     assert table_rows(table)[1:] == [
         ["Temperature 1961-1990", "min", "-89.2 °C"],
@@ -196,7 +196,7 @@ def test_grid_table_cells_span_rows_and_columns(pages: dict[str, Node]) -> None:
     assert words(table.find("caption")) == "Table 1: Temperatures"
 
 
-def test_a_plus_sign_in_a_grid_cell_is_text(pages: dict[str, Node]) -> None:
+def test_a_plus_sign_in_a_grid_cell_is_text(pages: dict[str, Element]) -> None:
     table = pages["grid-spans"].find_all("table")[1]
     assert table_rows(table) == [["a + b", "c"]]
 
@@ -232,14 +232,14 @@ def test_margin_note_sits_outside_the_text_column(tmp_path: Path, toc: bool) -> 
 # ------------------------------------------------------------ conditional content
 
 
-def hidden(page: Node, ident: str) -> bool:
+def hidden(page: Element, ident: str) -> bool:
     """Whether the element is inside an element with the `hidden` attribute."""
 
-    def walk(node: Node, inside: bool) -> bool | None:
+    def walk(node: Element, inside: bool) -> bool | None:
         inside = inside or "hidden" in node.attrs
         if node.attrs.get("id") == ident:
             return inside
-        for child in node.elements():
+        for child in node.elements:
             found = walk(child, inside)
             if found is not None:
                 return found
@@ -250,7 +250,7 @@ def hidden(page: Node, ident: str) -> bool:
     return found
 
 
-def test_conditions_on_front_matter_values(pages: dict[str, Node]) -> None:
+def test_conditions_on_front_matter_values(pages: dict[str, Element]) -> None:
     page = pages["conditional"]
     assert not hidden(page, "shown-draft")
     assert hidden(page, "hidden-nested")
@@ -258,7 +258,7 @@ def test_conditions_on_front_matter_values(pages: dict[str, Node]) -> None:
     assert hidden(page, "hidden-missing")
 
 
-def test_a_float_for_another_format_is_hidden_and_not_numbered(pages: dict[str, Node]) -> None:
+def test_a_float_for_another_format_is_hidden_and_not_numbered(pages: dict[str, Element]) -> None:
     page = pages["conditional"]
     assert page.find_all(id="fig-pdf-only") == []
     hidden_text = " ".join(words(n) for n in page.find_all() if "hidden" in n.attrs)
@@ -268,7 +268,7 @@ def test_a_float_for_another_format_is_hidden_and_not_numbered(pages: dict[str, 
     assert words(caption) == "Figure 1: A placeholder figure"
 
 
-def test_placeholder_shortcode_is_a_grey_image_of_that_size(pages: dict[str, Node]) -> None:
+def test_placeholder_shortcode_is_a_grey_image_of_that_size(pages: dict[str, Element]) -> None:
     figure, _ = float_parts(pages["conditional"], "fig-shown", "fig")
     source = figure.find("img").attrs["src"] or ""
     assert source.startswith("data:image/png;base64,")
@@ -278,15 +278,15 @@ def test_placeholder_shortcode_is_a_grey_image_of_that_size(pages: dict[str, Nod
     )
 
 
-def test_env_shortcode_falls_back_to_its_second_argument(pages: dict[str, Node]) -> None:
+def test_env_shortcode_falls_back_to_its_second_argument(pages: dict[str, Element]) -> None:
     assert words(pages["conditional"].find(id="env")) == "Home is fallback-home"
 
 
-def test_list_table_caption_written_first_with_column_widths(pages: dict[str, Node]) -> None:
+def test_list_table_caption_written_first_with_column_widths(pages: dict[str, Element]) -> None:
     figure, caption = float_parts(pages["list-tables"], "tbl-caption-first", "tbl")
     assert words(caption) == "Table 2: Caption written first."
     assert [c.attrs["style"] for c in figure.find_all("col")] == ["width:20%", "width:80%"]
-    assert figure.elements()[0].tag == "figcaption"  # above the table
+    assert figure.elements[0].tag == "figcaption"  # above the table
 
 
 @pytest.mark.browser
@@ -310,7 +310,7 @@ def test_light_and_dark_content_show_in_their_scheme(tmp_path: Path, scheme: str
     assert shown == {"light": scheme == "light", "dark": scheme == "dark"}
 
 
-def test_image_without_an_extension_is_the_png(pages: dict[str, Node]) -> None:
+def test_image_without_an_extension_is_the_png(pages: dict[str, Element]) -> None:
     figure, _ = float_parts(pages["floats"], "fig-no-extension", "fig")
     assert (figure.find("img").attrs["src"] or "").startswith("data:image/png;base64,")
 
@@ -350,7 +350,7 @@ def test_an_escaped_fence_inside_a_shown_example_shows_single_braces(tmp_path: P
 
 def test_a_markdown_fence_in_a_qmd_is_shown_code_not_a_directive(tmp_path: Path) -> None:
     page = parse_html(_render_text(tmp_path, "md.qmd", "```{markdown}\n# Heading\n```\n"))
-    assert "# Heading" in page.find("div", cls="nf-display").text()
+    assert "# Heading" in page.find("div", cls="nf-display").text
     assert not page.find_all("div", cls="nf-directive") and not page.find_all("h1")
 
 

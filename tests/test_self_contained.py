@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fakerender import render_with_fake_kernel
-from test_pandoc_syntax import parse_html, words
+from htmltree import parse_html, words
 
 from noteflow.markdown import markdown_parser
 from noteflow.mathml import MATH_FONT_FAMILY, latex_to_html, math_font_style
