@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import html
 import json
 import logging
 import re
@@ -117,7 +118,8 @@ def inline_values(document: Document, summary: RunSummary, text: str) -> str:
             if block.code == match["code"].strip():
                 del pending[index]
                 value = inline_text(summary.results.get(block.id))
-                return match.group(0) if value is None else value
+                # A value is data: no HTML of it may come alive where the Markdown is read.
+                return match.group(0) if value is None else html.escape(value, quote=False)
         return match.group(0)
 
     return INLINE_EXPRESSION.sub(replace, text)
@@ -233,8 +235,8 @@ class _Writer:
             return self.image(mime, value, block)
         if mime == "text/html":
             return _text(value).strip("\n")
-        if mime == "text/markdown":
-            return _text(value).strip("\n")
+        if mime == "text/markdown":  # data: its raw HTML must not come alive (as in the page)
+            return _text(value).strip("\n").replace("<", "&lt;")
         if mime == "text/latex":
             latex = _text(value).strip().strip("$").strip()
             return f"$$\n{latex}\n$$"

@@ -270,3 +270,19 @@ def test_cli_to_md_writes_markdown_beside_a_qmd_and_never_over_a_md(tmp_path: Pa
     assert "```\n3\n```" in written and "<html" not in written
     assert (tmp_path / "notes.md").read_text(encoding="utf-8") == source
     assert "```\n3\n```" in (tmp_path / "notes.out.md").read_text(encoding="utf-8")
+
+
+def test_markdown_export_keeps_data_html_dead(tmp_path: Path) -> None:
+    source = tmp_path / "evil.qmd"
+    source.write_text(
+        "Inline: `{python} evil`.\n\n```{python}\n#| label: shown\nshow()\n```\n", encoding="utf-8"
+    )
+    document = read_document(source)
+    hostile = "<img src=x onerror=alert(1)>"
+    inline = {"output_type": "execute_result", "data": {"text/plain": hostile}, "metadata": {}}
+    shown = _display({"text/markdown": f"**bold** {hostile}", "text/plain": "<Markdown>"})
+    results = [_result("inline-1", {**inline, "execution_count": None}), _result("shown", shown)]
+    summary = RunSummary({r.block_id: r for r in results}, 0.1, {})
+    text = to_markdown(document, summary, open_store(tmp_path / ".noteflow")).text
+    assert "<img" not in text and text.count("&lt;img src=x onerror=alert(1)") == 2
+    assert "**bold**" in text

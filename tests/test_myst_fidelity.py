@@ -274,3 +274,12 @@ def test_inline_math_may_end_in_a_space_in_myst_but_not_in_quarto(tmp_path: Path
     assert _rendered_text(tmp_path, "fit.md", text).find_all("math")
     quarto = _rendered_text(tmp_path, "fit.qmd", text)
     assert not quarto.find_all("math") and "$A\\cdot x +B, $" in quarto.text
+
+
+def test_doc_and_download_roles_never_make_a_script_link(tmp_path: Path) -> None:
+    text = (
+        "```{note}\nA note.\n```\n\n{download}`javascript:alert(2)` and {download}`data/x.csv`.\n"
+    )
+    html = _rendered_text(tmp_path, "roles.md", text)
+    hrefs = [a.attrs.get("href", "") for a in html.find_all("a")]
+    assert "data/x.csv" in hrefs and not [h for h in hrefs if h.startswith("javascript:")]

@@ -436,3 +436,19 @@ def test_a_graph_error_in_an_included_file_names_that_file_and_line(tmp_path: Pa
     assert len(problems) == 1 and isinstance(problems[0], GraphError)
     assert "nosuch" in problems[0].message
     assert (problems[0].path, problems[0].line) == (str(tmp_path / "_part.qmd"), 3)
+
+
+def test_an_environment_value_is_text_not_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRANCH", "<img src=x onerror=alert(1)> main")
+    doc = tmp_path / "env.qmd"
+    doc.write_text(
+        "Built from {{< env BRANCH >}} and {{< env UNSET_NAME <b>fallback</b> >}}.\n",
+        encoding="utf-8",
+    )
+    from fakerender import render_with_fake_kernel
+
+    page = render_with_fake_kernel(doc).output.read_text(encoding="utf-8")
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt; main" in page
+    assert "<b>fallback</b>" not in page

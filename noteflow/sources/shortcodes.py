@@ -218,10 +218,12 @@ class Shortcodes:
     def _environment(self, arguments: list[str], where: Origin) -> str:
         """`{{< env NAME >}}`, or `{{< env NAME fallback >}}` when it is not set."""
         found = os.environ.get(arguments[0])
+        # The environment is not the author's text (in CI it can hold a branch name or a
+        # pull request's title): its value is shown as text, never as HTML.
         if found is not None:
-            return found
+            return html.escape(found, quote=False)
         if len(arguments) > 1:
-            return arguments[1]
+            return html.escape(arguments[1], quote=False)
         self._warn(
             f"env:{arguments[0]}", where, f"environment variable '{arguments[0]}' is not set"
         )

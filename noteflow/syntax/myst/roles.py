@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 
+from markdown_it.common.normalize_url import validateLink
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
@@ -39,6 +40,8 @@ def split_target(content: str) -> tuple[str, str]:
 
 
 def _link(href: str, text: str, kind: str) -> str:
+    if not validateLink(href):  # `javascript:` and the like: text, as Markdown links are
+        return html.escape(text)
     return f'<a class="nf-xref {kind}" href="{html.escape(href)}">{html.escape(text)}</a>'
 
 
@@ -117,6 +120,8 @@ def doc(content: str, env: EnvType, where: str) -> str:
 def download(content: str, env: EnvType, where: str) -> str:
     text, target = split_target(content)
     shown = html.escape(text or target.rsplit("/", 1)[-1])
+    if not validateLink(target):  # `javascript:` and the like: text, as Markdown links are
+        return shown
     return f'<a class="nf-download" href="{html.escape(target)}" download>{shown}</a>'
 
 
