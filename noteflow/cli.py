@@ -200,6 +200,10 @@ def _render(args: argparse.Namespace) -> int:
     if args.report:
         args.report.write_text(report_json(outcome), encoding="utf-8")
     progress.summary(outcome.summary, outcome.output)
+    for problem in outcome.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if outcome.problems:
+        return max(problem.exit_code for problem in outcome.problems)
     return 1 if outcome.summary.failed else 0
 
 

@@ -1,8 +1,11 @@
 """The render pipeline, top to bottom: parse, graph, plan, execute, render, write.
 
 A function of a path and `RenderOptions`; it prints nothing (progress goes to the
-`on_event` callback) and raises `NoteflowError` for bad input. A caller that keeps an
-`Executor` (the live preview, tests) passes it in and its kernels stay warm.
+`on_event` callback). Bad input that stops the render (bad YAML, a cycle, `--frozen` or
+`--strict` failing) raises `NoteflowError` before a page is written; bad input the page
+can still show (a block reading an unknown name) comes back in `RenderOutcome.problems`.
+A caller that keeps an `Executor` (the live preview, tests) passes it in and its kernels
+stay warm.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import FrozenError, StrictError
+from .errors import FrozenError, NoteflowError, StrictError
 from .execute import EventHandler, Executor
 from .graph import build_graph
 from .model import Document, Plan, RunSummary
@@ -45,6 +48,9 @@ class RenderOutcome:
     plan: Plan
     summary: RunSummary
     output: Path | None
+    problems: tuple[NoteflowError, ...] = ()
+    """Bad input found while the page could still be written (an unknown name a block
+    reads): the page shows it, and the caller reports each and fails the run."""
 
 
 def default_cache_dir(document_path: Path) -> Path:
@@ -94,9 +100,7 @@ def render_document(
             block=first.block_id,
         )
     output = write_output(document, summary, store, options, plan.graph.params)
-    if plan.graph.problems:
-        raise plan.graph.problems[0]  # the page is written; the bad input still fails the run
-    return RenderOutcome(document, plan, summary, output)
+    return RenderOutcome(document, plan, summary, output, tuple(plan.graph.problems))
 
 
 def _check_strict_skips(plan: Plan, path: str) -> None:

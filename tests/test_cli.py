@@ -226,3 +226,20 @@ def test_examples_render(name: str, tmp_path: Path) -> None:
     page = doc.with_suffix(".html").read_text()
     assert 'class="nf-block nf-status-failed' not in page
     assert main(["render", str(doc), "-q", "--frozen"]) == 0
+
+
+@pytest.mark.kernel
+def test_an_unknown_name_writes_the_page_and_report_then_fails_with_its_line(
+    write_doc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = write_doc(
+        "```{python}\n#| label: fine\nprint('ran')\n```\n\n"
+        "```{python}\n#| label: broken\n#| uses: [nosuch]\nprint(1)\n```\n"
+    )
+    report = tmp_path / "r.json"
+    assert main(["render", str(doc), "-q", "--report", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert f"{doc}:6:" in err and "nosuch" in err
+    assert "ran" in doc.with_suffix(".html").read_text(encoding="utf-8")
+    statuses = {b["id"]: b["status"] for b in json.loads(report.read_text())["blocks"]}
+    assert statuses["fine"] == "executed"
