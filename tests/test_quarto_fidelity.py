@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browsers import launch, require_chromium
 from fakerender import render_with_fake_kernel
 from htmltree import Element, parse_html, words
-from test_self_contained import CHROMIUM
 
 FIXTURES = Path(__file__).parent / "fixtures" / "quarto"
 
@@ -116,17 +116,14 @@ def test_callout_icon_is_quartos_markup(pages: dict[str, Element]) -> None:
 
 @pytest.mark.browser
 def test_choosing_a_tab_switches_the_other_tabset_of_its_group(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     shutil.copy(FIXTURES / "tabsets.qmd", tmp_path / "tabsets.qmd")
     outcome = render_with_fake_kernel(tmp_path / "tabsets.qmd")
     assert outcome.output is not None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(playwright)
         page = browser.new_page()
         page.goto(outcome.output.as_uri())
         page.click("label[for='nf-tabset-1-2']")
@@ -207,8 +204,7 @@ def test_a_plus_sign_in_a_grid_cell_is_text(pages: dict[str, Element]) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("toc", [True, False])
 def test_margin_note_sits_outside_the_text_column(tmp_path: Path, toc: bool) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     text = (FIXTURES / "margin.qmd").read_text(encoding="utf-8")
@@ -216,9 +212,7 @@ def test_margin_note_sits_outside_the_text_column(tmp_path: Path, toc: bool) -> 
     outcome = render_with_fake_kernel(tmp_path / "margin.qmd")
     assert outcome.output is not None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1500, "height": 900})
         page.goto(outcome.output.as_uri())
         note = page.locator(".column-margin").bounding_box()
@@ -292,17 +286,14 @@ def test_list_table_caption_written_first_with_column_widths(pages: dict[str, El
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_light_and_dark_content_show_in_their_scheme(tmp_path: Path, scheme: str) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     shutil.copy(FIXTURES / "schemes.qmd", tmp_path / "schemes.qmd")
     outcome = render_with_fake_kernel(tmp_path / "schemes.qmd")
     assert outcome.output is not None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(playwright)
         page = browser.new_page(color_scheme=scheme)  # type: ignore[arg-type]
         page.goto(outcome.output.as_uri())
         shown = {name: page.locator(f".{name}-content").is_visible() for name in ("light", "dark")}
@@ -317,17 +308,14 @@ def test_image_without_an_extension_is_the_png(pages: dict[str, Element]) -> Non
 
 @pytest.mark.browser
 def test_code_in_a_figure_reads_from_the_left(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     shutil.copytree(FIXTURES, tmp_path, dirs_exist_ok=True)
     outcome = render_with_fake_kernel(tmp_path / "floats.qmd")
     assert outcome.output is not None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(playwright)
         page = browser.new_page()
         page.goto(outcome.output.as_uri())
         align = page.locator("#fig-code pre").evaluate("e => getComputedStyle(e).textAlign")

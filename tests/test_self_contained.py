@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browsers import launch, require_chromium
 from fakerender import render_with_fake_kernel
 from htmltree import parse_html, words
 
@@ -143,21 +144,16 @@ def test_page_carries_the_math_font_only_when_it_has_math(folder: Path) -> None:
 
 # --------------------------------------------------------------------- in a browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.mark.browser
 def test_tabs_switch_in_a_real_browser_with_no_network(folder: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     outcome = render_with_fake_kernel(folder / "tabset.md")
     assert outcome.output is not None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(playwright)
         try:
             page = browser.new_page()
             page.route(
