@@ -16,9 +16,11 @@ them (`document.front_matter["toc"]`). R Markdown parameters with `value:` sub-k
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from markdown_it.token import Token
@@ -260,3 +262,21 @@ def _written(
 ) -> dict[str, Any]:
     lines = {key: line_of(str(key)) for key in options}
     return normalise_written(options, lines, path=path)
+
+
+def front_matter_of(tokens: Sequence[Token]) -> Mapping[str, Any]:
+    """The front matter of parsed tokens as a mapping, for the syntax plugins that read a
+    setting from it; empty when there is none or it is not valid (the parse stage reports
+    bad front matter with its line). Each text is read once, however many plugins ask."""
+    if not tokens or tokens[0].type != "front_matter":
+        return {}
+    return _front_matter_text(tokens[0].content)
+
+
+@functools.lru_cache(maxsize=32)
+def _front_matter_text(text: str) -> Mapping[str, Any]:
+    try:
+        value = load_yaml(text, what="front matter", path=None, line=1).value
+    except DocumentError:
+        return MappingProxyType({})
+    return MappingProxyType(value) if isinstance(value, dict) else MappingProxyType({})

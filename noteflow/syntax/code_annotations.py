@@ -33,8 +33,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from ..errors import NoteflowError
-from ..yamlio import load_yaml
+from ..frontmatter import front_matter_of
 
 log = logging.getLogger("noteflow")
 
@@ -175,14 +174,7 @@ def _render_annotations(
 
 def _front_matter_style(tokens: Sequence[Token]) -> str | bool:
     """`code-annotations` from the front matter (top level or `format: html:`)."""
-    if not tokens or tokens[0].type != "front_matter":
-        return "below"
-    try:
-        front = load_yaml(tokens[0].content, what="front matter", path=None, line=1).value
-    except NoteflowError:
-        return "below"  # the parse stage reports bad front matter with its line
-    if not isinstance(front, Mapping):
-        return "below"
+    front = front_matter_of(tokens)
     fmt = front.get("format")
     html_format = fmt.get("html") if isinstance(fmt, Mapping) else None
     value = front.get("code-annotations", "below")

@@ -51,9 +51,6 @@ def front_matter(tokens: Sequence[Token], env: Mapping[str, Any], path: str) -> 
     front = env.get("front_matter")
     if isinstance(front, dict):
         return front
-    if not tokens or tokens[0].type != "front_matter":
-        return {}
-    from ...yamlio import load_yaml  # the parse stage has already checked this YAML
+    from ...frontmatter import front_matter_of  # the parse stage has already checked it
 
-    value = load_yaml(tokens[0].content, what="front matter", path=path, line=1).value
-    return value if isinstance(value, dict) else {}
+    return front_matter_of(tokens)

@@ -11,14 +11,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from typing import Any
 
-import yaml
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType
 
 from ...adapters import adapter_for_fence
+from ...frontmatter import front_matter_of
 from ..crossref import is_reference_type
 from .blocks import term_id
 from .dialect import is_myst_document
@@ -73,21 +72,12 @@ def _roles(children: list[Token]) -> Iterator[Token]:
 def eval_language(tokens: list[Token]) -> str:
     """The fence name `{eval}` expressions run in: the front matter's kernelspec language
     (or kernel name) when noteflow has an adapter for it, else `python`."""
-    front = tokens[0] if tokens and tokens[0].type == "front_matter" else None
-    spec = _front_matter(front.content if front else "").get("kernelspec")
+    spec = front_matter_of(tokens).get("kernelspec")
     if isinstance(spec, dict):
         for candidate in (spec.get("language"), spec.get("name")):
             if candidate and adapter_for_fence(str(candidate).lower()) is not None:
                 return str(candidate).lower()
     return "python"
-
-
-def _front_matter(text: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text) if text else None
-    except Exception:  # YAML errors, and values it cannot build (the parse stage reports them)
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 # ---------------------------------------------------------------------------- targets

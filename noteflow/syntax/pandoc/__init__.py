@@ -23,8 +23,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.subscript import sub_plugin
 from mdit_py_plugins.superscript import superscript_plugin
 
-from ...errors import NoteflowError
-from ...yamlio import load_yaml
+from ...frontmatter import front_matter_of
 from . import callouts, divs, floats, headings, layout, list_tables, tables, tabsets
 from .attributes import Attributes
 
@@ -70,15 +69,8 @@ def _div_kinds(state: StateCore) -> None:
 
 
 def front_matter(tokens: list[Token]) -> Mapping[str, Any]:
-    """The document's front matter as a mapping; empty when it has none or it is not
-    valid (the parse stage reports bad front matter with its line)."""
-    if not tokens or tokens[0].type != "front_matter":
-        return {}
-    try:
-        front = load_yaml(tokens[0].content, what="front matter", path=None, line=1).value
-    except NoteflowError:
-        return {}
-    return front if isinstance(front, Mapping) else {}
+    """The document's front matter as a mapping (empty when it has none or it is bad)."""
+    return front_matter_of(tokens)
 
 
 def _give_kind(tokens: list, index: int, attributes: Attributes, state: StateCore) -> None:
