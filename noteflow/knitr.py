@@ -315,15 +315,21 @@ def r_int_vector(text: str) -> list[int] | None:
     return [-n for n in numbers] if negate else numbers
 
 
+MAX_RANGE = 100_000
+"""The longest `a:b` selection read (knitr selects a chunk's expressions; more is no chunk)."""
+
+
 def _int_range(text: str) -> list[int] | None:
     """`3`, `-3`, `3L` or `a:b` (R's `:` binds looser than unary minus)."""
-    match = re.fullmatch(r"(-?\d+)L?(?::(-?\d+)L?)?", text)
+    match = re.fullmatch(r"(-?\d{1,9})L?(?::(-?\d{1,9})L?)?", text)
     if match is None:
-        return None
+        return None  # not a number, or one no chunk has that many expressions
     first = int(match.group(1))
     if match.group(2) is None:
         return [first]
     last = int(match.group(2))
+    if abs(last - first) > MAX_RANGE:
+        return None
     step = 1 if last >= first else -1
     return list(range(first, last + step, step))
 

@@ -422,3 +422,17 @@ def test_a_param_override_reruns_the_blocks_that_read_it(rendered: Path) -> None
     assert "nf-status-executed" in blocks["use-helper"]
     assert "nf-status-cached" in blocks["hidden-code"]
     assert "Inline: 50 and ABC." in html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+@pytest.mark.parametrize("text", ["9" * 5000, "1:999999999", "-1:-500000", "12345678901"])
+def test_an_r_number_vector_too_large_to_be_a_selection_is_not_read(text: str) -> None:
+    from noteflow.knitr import r_int_vector
+
+    assert r_int_vector(text) is None
+
+
+def test_r_number_vectors_read_as_knitr_selects_expressions() -> None:
+    from noteflow.knitr import r_int_vector
+
+    assert r_int_vector("c(1, 3)") == [1, 3] and r_int_vector("2:4") == [2, 3, 4]
+    assert r_int_vector("-2") == [-2]

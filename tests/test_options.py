@@ -531,3 +531,11 @@ def test_option_lines_warn_of_an_unknown_name_at_its_line(caplog: pytest.LogCapt
     assert [r.getMessage() for r in caplog.records] == [
         "doc.md:11: unknown option 'eco'; did you mean 'echo'?"
     ]
+
+
+def test_an_absurdly_long_number_in_a_chunk_header_warns_and_is_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    header = parse_fence_info("{r, timeout=" + "9" * 5000 + "}", path="d.Rmd", line=4)
+    assert header is not None and "timeout" not in header.options
+    assert any(r.getMessage().startswith("d.Rmd:4:") for r in caplog.records)

@@ -53,12 +53,16 @@ def _r_value(text: str, *, path: str, line: int) -> Any:
     return text if vector is None else vector
 
 
+MAX_NUMBER_LENGTH = 300
+"""Longer digit strings are no option value anyone writes (and Python will not read them)."""
+
+
 def _r_scalar(text: str, *, path: str, line: int) -> Any:
     if text[0] in _QUOTES:
         return _unquote(text, path=path, line=line)
     if text in _R_CONSTANTS:
         return _R_CONSTANTS[text]
-    if _R_NUMBER.fullmatch(text):
+    if _R_NUMBER.fullmatch(text) and len(text) <= MAX_NUMBER_LENGTH:
         number = text.rstrip("L")
         return int(number) if _R_INTEGER.fullmatch(text) else float(number)
     return _NOT_LITERAL
