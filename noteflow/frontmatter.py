@@ -280,3 +280,14 @@ def _front_matter_text(text: str) -> Mapping[str, Any]:
     except DocumentError:
         return MappingProxyType({})
     return MappingProxyType(value) if isinstance(value, dict) else MappingProxyType({})
+
+
+def dotted_value(values: Mapping[str, Any], dotted: str) -> Any:
+    """The value at `a.b.c` in nested mappings (Quarto's `meta` keys); None when a part is
+    missing."""
+    found: Any = values
+    for key in dotted.split("."):
+        if not isinstance(found, Mapping) or key not in found:
+            return None
+        found = found[key]
+    return found

@@ -31,6 +31,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..errors import DocumentError
+from ..frontmatter import dotted_value
 from ..model import Origin
 from ..yamlio import load_yaml
 from .lines import SourceText
@@ -209,7 +210,7 @@ class Shortcodes:
         return match.group(0)
 
     def _value(self, kind: str, key: str, where: Origin) -> str:
-        found = _lookup(self.front_matter if kind == "meta" else self.variables, key)
+        found = dotted_value(self.front_matter if kind == "meta" else self.variables, key)
         if found is not None:
             return _as_text(found)
         self._warn(f"{kind}:{key}", where, f"{kind} '{key}' is not defined")
@@ -309,15 +310,6 @@ def _unsupported(name: str) -> str:
     if name == "include":
         return "{{< include >}} must stand on a line of its own; shown as written"
     return f"shortcode {{{{< {name} >}}}} is not supported; shown as written"
-
-
-def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
-    found: Any = values
-    for key in dotted.split("."):
-        if not isinstance(found, Mapping) or key not in found:
-            return None
-        found = found[key]
-    return found
 
 
 def _as_text(value: Any) -> str:

@@ -29,6 +29,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.utils import is_code_block
 
+from ...frontmatter import dotted_value
 from .attributes import Attributes, html_attributes, parse_div_info
 
 _COLON_LINE = re.compile(r"^(:{3,})[ \t]*(.*?)[ \t]*$")
@@ -220,7 +221,7 @@ def _conditions_hold(attributes: Attributes, meta: Mapping[str, Any]) -> bool | 
     div has none. Profiles: noteflow has none active."""
     tests = {
         "format": lambda value: value in HTML_FORMATS,
-        "meta": lambda value: _meta_value(meta, value) is True,
+        "meta": lambda value: dotted_value(meta, value) is True,
         "profile": lambda value: False,
     }
     results = []
@@ -229,16 +230,6 @@ def _conditions_hold(attributes: Attributes, meta: Mapping[str, Any]) -> bool | 
         if prefix in ("when", "unless") and kind in tests:
             results.append(tests[kind](value) == (prefix == "when"))
     return all(results) if results else None
-
-
-def _meta_value(meta: Mapping[str, Any], dotted: str) -> Any:
-    """The front matter value at `a.b.c`; None when a part is missing."""
-    value: Any = meta
-    for part in dotted.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
 
 
 _COLUMN_WIDTH = frozenset(("width",))
